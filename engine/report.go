@@ -1,0 +1,142 @@
+package engine
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"ipflow/model"
+)
+
+// Headline is the verdict in the words Azure's portal uses: "Access allowed" or "Access denied".
+func (v Verdict) Headline() string {
+	if v.Access == model.Deny {
+		return "Access denied"
+	}
+	return "Access allowed"
+}
+
+// Summary is the plain-text answer: verdict, rule, NSG and flow, a line each.
+func (r *Result) Summary() string {
+	var b strings.Builder
+	b.WriteString(r.Headline() + "\n")
+	fmt.Fprintf(&b, "Rule:  %s\n", r.RuleLine())
+	if l := r.Layer; l != nil {
+		if l.Kind == AdminLayer {
+			fmt.Fprintf(&b, "Layer: security admin rules on %s\n", model.Printable(l.AppliedTo))
+		} else {
+			fmt.Fprintf(&b, "NSG:   %s on %s\n", model.Printable(l.NSG.Name), model.Printable(l.AppliedTo))
+		}
+	}
+	fmt.Fprintf(&b, "Flow:  %s on %s\n", r.Flow, r.Target())
+	return b.String()
+}
+
+// RuleLine describes the deciding rule: "securityRules/allow-https (priority 100, Allow)".
+func (r *Result) RuleLine() string {
+	if r.Rule == nil {
+		return "none: no NSG or admin rule applies to this NIC, so every level allows"
+	}
+	return fmt.Sprintf("%s (priority %d, %s)", model.Printable(r.Rule.ID()), r.Rule.Priority, r.Rule.Access)
+}
+
+// Target is "web-01 / web-01-nic (ipconfig1, subnet hub/web)".
+func (r *Result) Target() string {
+	return fmt.Sprintf("%s / %s (%s, subnet %s)", model.Printable(r.VM.Name), model.Printable(r.NIC.Name),
+		model.Printable(r.IPConfig.Name), model.Printable(r.IPConfig.Subnet.Path()))
+}
+
+type jsonResult struct {
+	Access               string      `json:"access"`
+	RuleName             string      `json:"ruleName,omitempty"`
+	NetworkSecurityGroup string      `json:"networkSecurityGroup,omitempty"`
+	AppliedTo            string      `json:"appliedTo,omitempty"`
+	Flow                 jsonFlow    `json:"flow"`
+	Evaluated            []jsonLayer `json:"evaluated"`
+	Notes                []string    `json:"notes"`
+}
+
+type jsonFlow struct {
+	VM              string `json:"vm"`
+	NIC             string `json:"nic"`
+	IPConfiguration string `json:"ipConfiguration"`
+	Direction       string `json:"direction"`
+	Protocol        string `json:"protocol"`
+	LocalIPAddress  string `json:"localIPAddress"`
+	LocalPort       string `json:"localPort"`
+	RemoteIPAddress string `json:"remoteIPAddress"`
+	RemotePort      string `json:"remotePort"`
+}
+
+type jsonLayer struct {
+	Layer       string       `json:"layer"`
+	Name        string       `json:"name,omitempty"`
+	AppliedTo   string       `json:"appliedTo"`
+	Status      string       `json:"status"`
+	Reason      string       `json:"reason,omitempty"`
+	MatchedRule *jsonMatched `json:"matchedRule,omitempty"`
+	Rules       []jsonRule   `json:"rules"`
+}
+
+type jsonMatched struct {
+	RuleName string `json:"ruleName"`
+	Action   string `json:"action"`
+}
+
+type jsonRule struct {
+	RuleName               string `json:"ruleName"`
+	Priority               int    `json:"priority"`
+	Access                 string `json:"access"`
+	ProtocolMatched        bool   `json:"protocolMatched"`
+	SourceMatched          bool   `json:"sourceMatched"`
+	SourcePortMatched      bool   `json:"sourcePortMatched"`
+	DestinationMatched     bool   `json:"destinationMatched"`
+	DestinationPortMatched bool   `json:"destinationPortMatched"`
+	Why                    string `json:"why"`
+}
+
+var statusNames = map[LayerStatus]string{Evaluated: "evaluated", NoNSG: "noNetworkSecurityGroup", NotReached: "notEvaluated"}
+
+// MarshalJSON writes the result in the shape of SPEC §4: Azure's access and ruleName first,
+// then the deciding layer, the flow, and every layer with every rule tried.
+func (r *Result) MarshalJSON() ([]byte, error) {
+	out := jsonResult{
+		Access:   r.Access.String(),
+		RuleName: r.RuleName(),
+		Flow: jsonFlow{VM: r.VM.Name, NIC: r.NIC.Name, IPConfiguration: r.IPConfig.Name,
+			Direction: r.Flow.Direction.String(), Protocol: r.Flow.Protocol.FlowString(),
+			LocalIPAddress: r.Flow.LocalIP.String(), LocalPort: r.Flow.LocalPort.String(),
+			RemoteIPAddress: r.Flow.RemoteIP.String(), RemotePort: r.Flow.RemotePort.String()},
+		Evaluated: make([]jsonLayer, 0, len(r.Layers)),
+		Notes:     r.Notes,
+	}
+	if out.Notes == nil {
+		out.Notes = []string{}
+	}
+	if l := r.Layer; l != nil {
+		out.AppliedTo = l.AppliedTo
+		if l.NSG != nil {
+			out.NetworkSecurityGroup = l.NSG.Name
+		}
+	}
+	for _, l := range r.Layers {
+		jl := jsonLayer{Layer: "networkSecurityGroup", Name: l.Name(), AppliedTo: l.AppliedTo,
+			Status: statusNames[l.Status], Reason: l.Reason, Rules: make([]jsonRule, 0, len(l.Checks))}
+		if l.Kind == AdminLayer {
+			jl.Layer, jl.Name = "securityAdminRules", ""
+		}
+		if m := l.Matched(); m != nil {
+			jl.MatchedRule = &jsonMatched{RuleName: m.ID(), Action: m.Access.String()}
+		}
+		for _, c := range l.Checks {
+			jl.Rules = append(jl.Rules, jsonRule{
+				RuleName: c.Rule.ID(), Priority: c.Rule.Priority, Access: c.Rule.Access.String(),
+				ProtocolMatched: c.Fields.Has(FieldProtocol), SourceMatched: c.Fields.Has(FieldSource),
+				SourcePortMatched: c.Fields.Has(FieldSourcePort), DestinationMatched: c.Fields.Has(FieldDestination),
+				DestinationPortMatched: c.Fields.Has(FieldDestinationPort), Why: r.Reason(c),
+			})
+		}
+		out.Evaluated = append(out.Evaluated, jl)
+	}
+	return json.Marshal(out)
+}

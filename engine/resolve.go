@@ -1,0 +1,102 @@
+package engine
+
+import (
+	"fmt"
+	"strings"
+
+	"ipflow/model"
+)
+
+// InputError is a flow the engine cannot evaluate: which input is wrong and what would be valid.
+type InputError struct {
+	Field string // vm, nic, local, remote, protocol or direction
+	Msg   string
+}
+
+func (e *InputError) Error() string { return e.Msg }
+
+func inputErr(field, format string, args ...any) error {
+	return &InputError{Field: field, Msg: fmt.Sprintf(format, args...)}
+}
+
+// resolve finds the IP configuration a flow is evaluated for (SPEC §3.2). It allocates only
+// when it fails.
+func (e *Engine) resolve(f *Flow) (*target, error) {
+	if err := f.check(); err != nil {
+		field := "local"
+		switch {
+		case strings.HasPrefix(err.Error(), "protocol"):
+			field = "protocol"
+		case strings.HasPrefix(err.Error(), "direction"):
+			field = "direction"
+		case strings.HasPrefix(err.Error(), "remote"):
+			field = "remote"
+		}
+		return nil, &InputError{Field: field, Msg: err.Error()}
+	}
+	ent := e.vms[f.VM]
+	if ent == nil {
+		return nil, e.unknownVM(f.VM)
+	}
+	vm := ent.vm
+	if !vm.PowerState.Allocated() {
+		return nil, inputErr("vm", "VM %q is %s: IP flow verify requires that the VM is allocated (start it, or pick another VM)", model.Printable(vm.Name), vm.PowerState)
+	}
+	if f.NIC != "" {
+		found := false
+		for _, n := range vm.NICs {
+			found = found || n.Name == f.NIC
+		}
+		if !found {
+			return nil, inputErr("nic", "VM %q has no NIC %q; its NICs: %s", model.Printable(vm.Name), model.Printable(f.NIC), nicList(vm))
+		}
+	}
+	for _, t := range ent.targets {
+		if t.ipc.PrivateIP == f.LocalIP && (f.NIC == "" || t.ipc.NIC.Name == f.NIC) {
+			return t, nil
+		}
+	}
+	if f.NIC != "" {
+		return nil, inputErr("local", "local IP %s is not on NIC %q of VM %q; its NICs: %s", f.LocalIP, model.Printable(f.NIC), model.Printable(vm.Name), nicList(vm))
+	}
+	return nil, inputErr("local", "local IP %s belongs to no NIC of VM %q; its NICs: %s", f.LocalIP, model.Printable(vm.Name), nicList(vm))
+}
+
+func (e *Engine) unknownVM(name string) error {
+	if name == "" {
+		return inputErr("vm", "no VM given; known VMs: %s", listSome(e.vmNames, 12))
+	}
+	msg := fmt.Sprintf("unknown VM %q", model.Printable(name))
+	if s := model.Suggest(name, e.vmNames); s != "" {
+		msg += fmt.Sprintf("; did you mean %q?", model.Printable(s))
+	}
+	return inputErr("vm", "%s; known VMs: %s", msg, listSome(e.vmNames, 12))
+}
+
+// nicList is "web-01-nic (10.0.1.4, 10.0.1.5), web-01-nic2 (10.0.2.4)".
+func nicList(vm *model.VM) string {
+	parts := make([]string, 0, len(vm.NICs))
+	for _, n := range vm.NICs {
+		ips := make([]string, 0, len(n.IPConfigs))
+		for _, c := range n.IPConfigs {
+			ips = append(ips, c.PrivateIP.String())
+		}
+		parts = append(parts, fmt.Sprintf("%s (%s)", model.Printable(n.Name), strings.Join(ips, ", ")))
+	}
+	return strings.Join(parts, ", ")
+}
+
+func listSome(names []string, n int) string {
+	if len(names) == 0 {
+		return "none"
+	}
+	shown := make([]string, 0, min(n, len(names)))
+	for _, s := range names[:min(n, len(names))] {
+		shown = append(shown, model.Printable(s))
+	}
+	out := strings.Join(shown, ", ")
+	if len(names) > n {
+		out += fmt.Sprintf(" and %d more", len(names)-n)
+	}
+	return out
+}

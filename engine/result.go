@@ -1,0 +1,190 @@
+package engine
+
+import (
+	"fmt"
+	"math/bits"
+	"net/netip"
+
+	"ipflow/model"
+)
+
+// Field is one of the five checks of a rule against a flow, as NSG diagnostics reports them.
+type Field uint8
+
+const (
+	FieldProtocol Field = iota
+	FieldSource
+	FieldSourcePort
+	FieldDestination
+	FieldDestinationPort
+	fieldCount
+)
+
+// AllFields lists the five checks in Azure's order.
+var AllFields = [fieldCount]Field{FieldProtocol, FieldSource, FieldSourcePort, FieldDestination, FieldDestinationPort}
+
+var fieldNames = [fieldCount]string{"protocol", "source", "source port", "destination", "destination port"}
+
+func (f Field) String() string {
+	if f < fieldCount {
+		return fieldNames[f]
+	}
+	return "?"
+}
+
+// Fields is the set of checks that passed.
+type Fields uint8
+
+const allFields Fields = 1<<fieldCount - 1
+
+// Has reports whether check f passed.
+func (m Fields) Has(f Field) bool { return m&(1<<f) != 0 }
+
+// All reports whether every check passed: the rule matches.
+func (m Fields) All() bool { return m&allFields == allFields }
+
+// FirstFailed is the first check that failed, in Azure's order.
+func (m Fields) FirstFailed() (Field, bool) {
+	failed := ^m & allFields
+	if failed == 0 {
+		return 0, false
+	}
+	return Field(bits.TrailingZeros8(uint8(failed))), true
+}
+
+// RuleCheck is one rule tried against the flow.
+type RuleCheck struct {
+	Rule   *model.Rule
+	Fields Fields
+}
+
+// LayerStatus says whether a layer took part in the evaluation.
+type LayerStatus uint8
+
+const (
+	Evaluated  LayerStatus = iota
+	NoNSG                  // no NSG is associated at this level: it allows
+	NotReached             // an earlier layer decided
+)
+
+// LayerTrace is one layer of the evaluation with every rule tried.
+type LayerTrace struct {
+	*Layer
+	Status LayerStatus
+	Reason string      // for NoNSG and NotReached: why, in words
+	Checks []RuleCheck // rules tried in order, up to and including the first match
+	Match  int         // index in Checks of the rule that matched; -1 when none did
+}
+
+// Matched is the rule that matched in this layer, or nil.
+func (l *LayerTrace) Matched() *model.Rule {
+	if l.Match < 0 {
+		return nil
+	}
+	return l.Checks[l.Match].Rule
+}
+
+// Result is a verdict with its full trace.
+type Result struct {
+	Flow     Flow // as evaluated: NIC filled in
+	VM       *model.VM
+	NIC      *model.NIC
+	IPConfig *model.IPConfig
+	Verdict
+	Layers []LayerTrace // every layer in evaluation order, evaluated or not
+	Notes  []string
+
+	t    *target
+	cf   cflow
+	tags map[string][]netip.Prefix // the environment's custom service tags, for explanations
+}
+
+// Verify evaluates a flow and returns the verdict with its full trace.
+func (e *Engine) Verify(f Flow) (*Result, error) {
+	t, err := e.resolve(&f)
+	if err != nil {
+		return nil, err
+	}
+	f.NIC = t.ipc.NIC.Name
+	res := &Result{Flow: f, VM: t.ipc.NIC.VM, NIC: t.ipc.NIC, IPConfig: t.ipc, t: t, cf: compileFlow(&f), tags: e.env.ServiceTags}
+	res.Access = model.Allow
+	cf := &res.cf
+	decided := "" // who decided, for the reason of the layers after it
+	trace := func(l *Layer) *LayerTrace {
+		rules := l.rules[f.Direction]
+		lt := LayerTrace{Layer: l, Match: -1, Checks: make([]RuleCheck, 0, len(rules))}
+		for i := range rules {
+			m := rules[i].fields(cf, t)
+			lt.Checks = append(lt.Checks, RuleCheck{rules[i].rule, m})
+			if m.All() {
+				lt.Match = i
+				break
+			}
+		}
+		res.Layers = append(res.Layers, lt)
+		return &res.Layers[len(res.Layers)-1]
+	}
+	if t.admin != nil {
+		lt := trace(t.admin)
+		if r := lt.Matched(); r != nil {
+			res.Verdict = Verdict{model.Allow, r, t.admin}
+			switch r.Access {
+			case model.Deny:
+				res.Access = model.Deny
+				decided = fmt.Sprintf("security admin rule %s denied the flow", model.Printable(r.Name))
+			case model.AlwaysAllow:
+				decided = fmt.Sprintf("security admin rule %s always allows the flow, so NSGs are skipped", model.Printable(r.Name))
+			default:
+				res.note("Security admin rule %s allows the flow and lets the NSGs decide.", model.Printable(r.Name))
+			}
+		}
+	}
+	for _, l := range t.order[f.Direction] {
+		switch {
+		case l.NSG == nil:
+			res.Layers = append(res.Layers, LayerTrace{Layer: l, Status: NoNSG, Match: -1,
+				Reason: fmt.Sprintf("no NSG is associated with %s, so this level allows", describeLevel(l))})
+		case decided != "":
+			res.Layers = append(res.Layers, LayerTrace{Layer: l, Status: NotReached, Match: -1, Reason: "not evaluated: " + decided})
+		default:
+			lt := trace(l)
+			r := lt.Matched()
+			if r == nil {
+				continue
+			}
+			res.Verdict = Verdict{r.Access, r, l}
+			if r.Access == model.Deny {
+				decided = fmt.Sprintf("NSG %s on %s denied the flow", model.Printable(l.NSG.Name), model.Printable(l.AppliedTo))
+			}
+		}
+	}
+	res.addNotes()
+	return res, nil
+}
+
+func describeLevel(l *Layer) string {
+	if l.Kind == SubnetLayer {
+		return "subnet " + model.Printable(l.Subnet.Path())
+	}
+	return "network interface " + model.Printable(l.NIC.Name)
+}
+
+func (r *Result) note(format string, args ...any) {
+	r.Notes = append(r.Notes, fmt.Sprintf(format, args...))
+}
+
+func (r *Result) addNotes() {
+	f := r.Flow
+	if !f.Protocol.HasPorts() {
+		r.note("Azure's IP flow verify accepts only TCP and UDP; ipflow evaluated this %s flow with ports ignored (in Azure, use NSG diagnostics for it).", f.Protocol.FlowString())
+	}
+	switch f.RemoteIP {
+	case model.AzurePlatformIP, model.AzureIMDSIP:
+		r.note("%s is an Azure platform address: Azure exempts platform traffic to it (DNS, DHCP, health probes, IMDS) from NSGs unless rules use the AzurePlatform* service tags; the rules were evaluated as for any other address.", f.RemoteIP)
+	}
+	if r.Rule != nil && f.Protocol.HasPorts() {
+		if _, sp := f.Source(); sp == AnyPort && !(len(r.Rule.Source.Ports) == 1 && r.Rule.Source.Ports[0] == model.AllPorts) {
+			r.note("The source port was * and %s matches only source ports %s: a real flow matches it only from those ports.", model.Printable(r.Rule.ID()), model.FormatPorts(r.Rule.Source.Ports))
+		}
+	}
+}
