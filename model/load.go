@@ -1,0 +1,225 @@
+package model
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/BurntSushi/toml"
+)
+
+// Source is one fixture file: its name as shown in messages (e.g. env.toml or
+// fixtures/sample.toml) and its contents.
+type Source struct {
+	Name string
+	Data []byte
+}
+
+// ReadPaths reads the fixtures named by -f PATH flags. Each path is a file or a directory; a
+// directory contributes every *.toml file directly in it (not in subdirectories, and not hidden
+// files), sorted by name. A file named twice (directly or through its directory) is read once.
+// An unreadable path, or a directory without *.toml files, is an error naming it.
+// No paths yield no sources.
+func ReadPaths(paths []string) ([]Source, error) {
+	var out []Source
+	seen := map[string]bool{}
+	add := func(name string) error {
+		key := filepath.Clean(name)
+		if abs, err := filepath.Abs(name); err == nil {
+			key = abs
+		}
+		if seen[key] {
+			return nil
+		}
+		seen[key] = true
+		data, err := os.ReadFile(name)
+		if err != nil {
+			return fmt.Errorf("cannot read %s: %s", name, pathErr(err))
+		}
+		out = append(out, Source{Name: name, Data: data})
+		return nil
+	}
+	for _, p := range paths {
+		fi, err := os.Stat(p)
+		if err != nil {
+			return nil, fmt.Errorf("cannot read %s: %s", p, pathErr(err))
+		}
+		if !fi.IsDir() {
+			if err := add(p); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		entries, err := os.ReadDir(p) // sorted by name
+		if err != nil {
+			return nil, fmt.Errorf("cannot read directory %s: %s", p, pathErr(err))
+		}
+		n := 0
+		for _, e := range entries {
+			name := e.Name()
+			if strings.HasPrefix(name, ".") || !strings.EqualFold(filepath.Ext(name), ".toml") {
+				continue
+			}
+			full := filepath.Join(p, name)
+			if e.IsDir() {
+				continue
+			}
+			if e.Type()&fs.ModeSymlink != 0 {
+				if st, err := os.Stat(full); err == nil && st.IsDir() {
+					continue
+				}
+			}
+			if err := add(full); err != nil {
+				return nil, err
+			}
+			n++
+		}
+		if n == 0 {
+			return nil, fmt.Errorf("%s: no *.toml files in this directory", p)
+		}
+	}
+	return out, nil
+}
+
+func pathErr(err error) string {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err.Error()
+	}
+	return err.Error()
+}
+
+// srcFile is one decoded source.
+type srcFile struct {
+	name  string
+	idx   int
+	text  string
+	root  map[string]any
+	lines *lnode
+}
+
+// Load decodes every source, merges them into one environment, validates it and links every
+// reference. On failure it returns a *LoadError holding every error found, and the warnings; on
+// success the warnings are in Environment.Warnings. Load never panics.
+func Load(srcs ...Source) (env *Environment, err error) {
+	l := newLoader()
+	defer func() {
+		if r := recover(); r != nil {
+			// Defence in depth: a bug must surface as an error, not crash the program.
+			l.errAt(Pos{}, "", fmt.Sprintf("internal error while loading fixtures (please report): %v", r))
+			env, err = nil, &LoadError{Errors: l.errs, Warnings: l.warns}
+		}
+	}()
+	if len(srcs) == 0 {
+		return nil, &LoadError{Errors: []Issue{{Message: "no fixture files"}}}
+	}
+	l.decode(srcs)
+	if len(l.errs) > 0 {
+		// Syntax errors: anything validated past them would be guesswork.
+		l.sortIssues()
+		return nil, &LoadError{Errors: l.errs}
+	}
+	l.build()
+	l.sortIssues()
+	if len(l.errs) > 0 {
+		return nil, &LoadError{Errors: l.errs, Warnings: l.warns}
+	}
+	l.env.Warnings = l.warns
+	return l.env, nil
+}
+
+// MustLoad is Load for tests and embedded fixtures known to be valid; it panics on error.
+func MustLoad(srcs ...Source) *Environment {
+	env, err := Load(srcs...)
+	if err != nil {
+		panic(err)
+	}
+	return env
+}
+
+func (l *loader) decode(srcs []Source) {
+	l.files = make([]*srcFile, len(srcs))
+	for i, s := range srcs {
+		name := s.Name
+		if name == "" {
+			name = "<fixture " + strconv.Itoa(i+1) + ">"
+		}
+		f := &srcFile{name: name, idx: i, text: string(s.Data)}
+		l.files[i] = f
+		l.fileIdx[name] = i
+		l.env.Files = append(l.env.Files, name)
+		root, err := decodeTOML(f.text)
+		if err != nil {
+			l.syntaxError(f, err)
+			continue
+		}
+		f.root = root
+	}
+}
+
+// decodeTOML decodes a TOML text into maps, slices and scalars.
+func decodeTOML(text string) (root map[string]any, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("the TOML decoder failed: %v", r)
+		}
+	}()
+	var v any
+	if _, err := toml.Decode(text, &v); err != nil {
+		return nil, err
+	}
+	root, _ = v.(map[string]any)
+	if root == nil {
+		root = map[string]any{}
+	}
+	return root, nil
+}
+
+func (l *loader) syntaxError(f *srcFile, err error) {
+	var pe toml.ParseError
+	if errors.As(err, &pe) {
+		msg := pe.Message
+		if pe.Position.Col > 0 {
+			msg = fmt.Sprintf("TOML syntax error at column %d: %s", pe.Position.Col, msg)
+		} else {
+			msg = "TOML syntax error: " + msg
+		}
+		l.errAt(Pos{File: f.name, Line: pe.Position.Line}, "", Printable(msg))
+		return
+	}
+	l.errAt(Pos{File: f.name}, "", Printable(err.Error()))
+}
+
+func (l *loader) errAt(p Pos, res, msg string) {
+	l.errs = append(l.errs, Issue{Pos: p, Resource: res, Message: msg})
+}
+
+func (l *loader) warnAt(p Pos, res, msg string) {
+	l.warns = append(l.warns, Issue{Pos: p, Resource: res, Message: msg})
+}
+
+// sortIssues orders issues by file (in load order) and line, keeping the order of discovery
+// among issues on one line.
+func (l *loader) sortIssues() {
+	for _, list := range [][]Issue{l.errs, l.warns} {
+		sort.SliceStable(list, func(i, j int) bool {
+			fi, fj := l.fileOrder(list[i].Pos.File), l.fileOrder(list[j].Pos.File)
+			if fi != fj {
+				return fi < fj
+			}
+			return list[i].Pos.Line < list[j].Pos.Line
+		})
+	}
+}
+
+func (l *loader) fileOrder(name string) int {
+	if i, ok := l.fileIdx[name]; ok {
+		return i
+	}
+	return -1
+}
