@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/netip"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -82,6 +83,10 @@ func (r *registry[T]) define(l *loader, name string, pos Pos, res string, v T) b
 			msg += fmt.Sprintf(" as %q (names are case-insensitive in Azure)", prev.name)
 		}
 		l.errAt(pos, res, msg)
+		if _, ok := r.byName[name]; !ok {
+			// Refer to the first definition, so that references do not fail as well.
+			r.byName[name] = r.byName[prev.name]
+		}
 		return false
 	}
 	r.fold[k] = namedAt{name, pos}
@@ -161,7 +166,7 @@ type asgRef struct {
 	asg *ASG
 	key string
 	pos Pos
-	res string
+	t   *tab
 }
 
 type asgMember struct {
@@ -278,16 +283,15 @@ func resName(parent, kind, name string) string {
 	return parent + kind + " " + strconv.Quote(name)
 }
 
-// readName reads a resource's required, non-empty name and, when it has one, names t.res
-// parent kind "name" (else t.res stays kind #N).
-func (l *loader) readName(t *tab, parent, kind string) (string, bool) {
+// readName reads a resource's required, non-empty name and, when it has one, names t.
+func (l *loader) readName(t *tab) (string, bool) {
 	name, ok := t.str("name", true)
 	if ok && strings.TrimSpace(name) == "" {
 		t.errf("name", "name: must not be empty")
 		ok = false
 	}
 	if ok {
-		t.res = resName(parent, kind, name)
+		t.setName(name)
 	}
 	return name, ok
 }
@@ -297,7 +301,6 @@ func (l *loader) readEnvironment(root *tab) {
 	if t == nil {
 		return
 	}
-	t.res = "environment"
 	t.unknown(keysEnv, nil)
 	set := func(key string, dst *string, at *Pos) {
 		s, ok := t.str(key, false)
@@ -319,7 +322,6 @@ func (l *loader) readServiceTags(root *tab) {
 	if t == nil {
 		return
 	}
-	t.res = "service_tags"
 	keys := make([]string, 0, len(t.m))
 	for k := range t.m {
 		keys = append(keys, k)
@@ -399,7 +401,7 @@ func (l *loader) cidrs(t *tab, key string) ([]netip.Prefix, bool) {
 }
 
 func (l *loader) readVNet(t *tab) {
-	name, named := l.readName(t, "", "vnet")
+	name, named := l.readName(t)
 	t.unknown(keysVNet, nil)
 	if named && strings.Contains(name, "/") {
 		t.errf("name", "name %q: a VNet name cannot contain '/' (NICs refer to subnets as VNET/SUBNET)", name)
@@ -407,7 +409,7 @@ func (l *loader) readVNet(t *tab) {
 	}
 	v := &VNet{Name: name, Pos: t.hpos()}
 	if named {
-		if l.vnets.define(l, name, t.hpos(), t.res, v) {
+		if l.vnets.define(l, name, t.hpos(), t.resource(), v) {
 			l.env.VNets = append(l.env.VNets, v)
 		} else {
 			named = false
@@ -427,19 +429,19 @@ func (l *loader) readVNet(t *tab) {
 	v.OnPremPrefixes, _ = l.cidrs(t, "onprem_prefixes")
 	if peers, _, _ := t.strs("peerings"); named {
 		for _, p := range peers {
-			l.peerRefs = append(l.peerRefs, peerRef{from: v, name: p, pos: t.pos("peerings"), res: t.res})
+			l.peerRefs = append(l.peerRefs, peerRef{from: v, name: p, pos: t.pos("peerings"), res: t.resource()})
 		}
 	}
-	for _, st := range t.tables("subnet", "vnet.subnet", t.res+" subnet") {
-		if s := l.readSubnet(st, v, t.res); s != nil {
+	for _, st := range t.tables("subnet", "vnet.subnet", "subnet") {
+		if s := l.readSubnet(st, v); s != nil {
 			v.Subnets = append(v.Subnets, s)
 		}
 	}
 	l.checkSubnetOverlap(v)
 }
 
-func (l *loader) readSubnet(t *tab, v *VNet, parent string) *Subnet {
-	name, named := l.readName(t, parent, "subnet")
+func (l *loader) readSubnet(t *tab, v *VNet) *Subnet {
+	name, named := l.readName(t)
 	t.unknown(keysSubnet, nil)
 	if named && strings.Contains(name, "/") {
 		t.errf("name", "name %q: a subnet name cannot contain '/' (NICs refer to subnets as VNET/SUBNET)", name)
@@ -458,7 +460,7 @@ func (l *loader) readSubnet(t *tab, v *VNet, parent string) *Subnet {
 			if o.Name != name {
 				msg += fmt.Sprintf(" as %q (names are case-insensitive in Azure)", o.Name)
 			}
-			l.errAt(t.hpos(), t.res, msg)
+			l.errAt(t.hpos(), t.resource(), msg)
 			named = false
 		} else {
 			byName[k] = s
@@ -623,13 +625,13 @@ func (l *loader) linkPeerings() {
 }
 
 func (l *loader) readASG(t *tab) {
-	name, named := l.readName(t, "", "asg")
+	name, named := l.readName(t)
 	t.unknown(keysASG, nil)
 	if !named {
 		return
 	}
 	a := &ASG{Name: name, Pos: t.hpos()}
-	if l.asgs.define(l, name, t.hpos(), t.res, a) {
+	if l.asgs.define(l, name, t.hpos(), t.resource(), a) {
 		l.env.ASGs = append(l.env.ASGs, a)
 	}
 }
@@ -640,13 +642,13 @@ type prioKey struct {
 }
 
 func (l *loader) readNSG(t *tab) {
-	name, named := l.readName(t, "", "nsg")
+	name, named := l.readName(t)
 	t.unknown(keysNSG, nil)
 	g := &NSG{Name: name, Pos: t.hpos()}
-	if named && l.nsgs.define(l, name, t.hpos(), t.res, g) {
+	if named && l.nsgs.define(l, name, t.hpos(), t.resource(), g) {
 		l.env.NSGs = append(l.env.NSGs, g)
 	}
-	rules := t.tables("rule", "nsg.rule", t.res+" rule")
+	rules := t.tables("rule", "nsg.rule", "rule")
 	if len(rules) > maxRulesPerNSG {
 		t.errf("rule", "%d rules; Azure allows at most %d custom rules per NSG", len(rules), maxRulesPerNSG)
 	}
@@ -654,7 +656,7 @@ func (l *loader) readNSG(t *tab) {
 	names := make(map[string]*Rule, len(rules))
 	prios := make(map[prioKey]*Rule, len(rules))
 	for _, rt := range rules {
-		rname, rnamed := l.readName(rt, t.res, "rule")
+		rname, rnamed := l.readName(rt)
 		rt.unknown(keysRule, hintsRule)
 		r, prioOK := l.readRule(rt, rname, rnamed, false)
 		if rnamed {
@@ -664,7 +666,7 @@ func (l *loader) readNSG(t *tab) {
 				if prev.Name != rname {
 					msg += fmt.Sprintf(" as %q (names are case-insensitive in Azure)", prev.Name)
 				}
-				l.errAt(rt.hpos(), rt.res, msg)
+				l.errAt(rt.hpos(), rt.resource(), msg)
 				rnamed = false
 			} else {
 				names[k] = r
@@ -673,7 +675,7 @@ func (l *loader) readNSG(t *tab) {
 		if prioOK && rnamed {
 			k := prioKey{r.Direction, r.Priority}
 			if prev, dup := prios[k]; dup {
-				l.errAt(rt.pos("priority"), t.res, fmt.Sprintf(
+				l.errAt(rt.pos("priority"), t.resource(), fmt.Sprintf(
 					"rule %q conflicts with rule %q (%s): Rules cannot have the same Priority and Direction (priority %d, %s)",
 					rname, prev.Name, prev.Pos, r.Priority, r.Direction))
 			} else {
@@ -801,7 +803,9 @@ func (l *loader) readSide(t *tab, side string, admin bool) Side {
 		if hasASG && len(asgNames) > maxASGsPerSide {
 			t.errf(asgKey, "%s: %d ASGs; Azure allows at most %d per side of a rule", asgKey, len(asgNames), maxASGsPerSide)
 		}
-		seen := map[*ASG]bool{}
+		if hasASG {
+			s.ASGs = make([]*ASG, 0, len(asgNames))
+		}
 		for _, n := range asgNames {
 			a, found := l.asgs.byName[n]
 			if !found {
@@ -809,12 +813,11 @@ func (l *loader) readSide(t *tab, side string, admin bool) Side {
 				asgOK = false
 				continue
 			}
-			if seen[a] {
+			if slices.Contains(s.ASGs, a) {
 				continue
 			}
-			seen[a] = true
 			s.ASGs = append(s.ASGs, a)
-			l.asgRefs = append(l.asgRefs, asgRef{asg: a, key: asgKey, pos: t.pos(asgKey), res: t.res})
+			l.asgRefs = append(l.asgRefs, asgRef{asg: a, key: asgKey, pos: t.pos(asgKey), t: t})
 		}
 	}
 
@@ -826,7 +829,7 @@ func (l *loader) readSide(t *tab, side string, admin bool) Side {
 		if admin {
 			t.missing(addrKey, "*, IPv4 addresses or CIDRs, or a service tag")
 		} else {
-			l.errAt(t.hpos(), t.res, fmt.Sprintf("missing %s: set %s (*, IPv4 addresses or CIDRs, or a service tag) or %s (ASG names)", addrKey, addrKey, asgKey))
+			l.errAt(t.hpos(), t.resource(), fmt.Sprintf("missing %s: set %s (*, IPv4 addresses or CIDRs, or a service tag) or %s (ASG names)", addrKey, addrKey, asgKey))
 		}
 	}
 	return s
@@ -902,7 +905,7 @@ func (l *loader) readPorts(t *tab, key string) []PortRange {
 }
 
 func (l *loader) readVM(t *tab) {
-	name, named := l.readName(t, "", "vm")
+	name, named := l.readName(t)
 	t.unknown(keysVM, nil)
 	vm := &VM{Name: name, Pos: t.hpos()}
 	if s, ok := t.str("power_state", false); ok {
@@ -912,12 +915,12 @@ func (l *loader) readVM(t *tab) {
 		}
 		vm.PowerState = ps
 	}
-	if named && l.vms.define(l, name, t.hpos(), t.res, vm) {
+	if named && l.vms.define(l, name, t.hpos(), t.resource(), vm) {
 		l.env.VMs = append(l.env.VMs, vm)
 	}
-	nics := t.tables("nic", "vm.nic", t.res+" nic")
+	nics := t.tables("nic", "vm.nic", "nic")
 	if len(nics) == 0 && (!t.has("nic") || isEmptyArray(t.m["nic"])) {
-		l.errAt(t.hpos(), t.res, "needs at least one NIC: add [[vm.nic]] after it")
+		l.errAt(t.hpos(), t.resource(), "needs at least one NIC: add [[vm.nic]] after it")
 	}
 	var primary *NIC
 	var primaryPos Pos
@@ -954,13 +957,13 @@ func isEmptyArray(v any) bool {
 var shorthandKeys = []string{"private_ip", "subnet", "asgs"}
 
 func (l *loader) readNIC(t *tab, vm *VM) *NIC {
-	name, named := l.readName(t, resName("", "vm", vm.Name), "nic")
+	name, named := l.readName(t)
 	if vm.Name == "" {
 		named = false
 	}
 	t.unknown(keysNIC, nil)
 	n := &NIC{Name: name, VM: vm, Pos: t.hpos()}
-	if named && !l.nics.define(l, name, t.hpos(), t.res, n) {
+	if named && !l.nics.define(l, name, t.hpos(), t.resource(), n) {
 		named = false
 	}
 	n.NSG = l.nsgRef(t)
@@ -973,18 +976,18 @@ func (l *loader) readNIC(t *tab, vm *VM) *NIC {
 			short = append(short, k)
 		}
 	}
-	cfgs := t.tables("ip_config", "vm.nic.ip_config", t.res+" ip_config")
+	cfgs := t.tables("ip_config", "vm.nic.ip_config", "ip_config")
 	switch {
 	case len(short) > 0 && t.has("ip_config"):
 		t.errf(short[0], "%s and [[vm.nic.ip_config]] are exclusive: use the shorthand (private_ip, subnet, asgs) for one IP configuration, or ip_config tables, not both", strings.Join(short, ", "))
 	case len(short) > 0:
 		c := &IPConfig{Name: "ipconfig1", NIC: n, Primary: true}
-		if l.readIPConfigFields(t, c, t.res+" ip_config \"ipconfig1\"") {
+		if l.readIPConfigFields(t, c, t.resource()+" ip_config \"ipconfig1\"") {
 			n.IPConfigs = append(n.IPConfigs, c)
 		}
 	case len(cfgs) == 0:
 		if !t.has("ip_config") || isEmptyArray(t.m["ip_config"]) {
-			l.errAt(t.hpos(), t.res, "needs an IP configuration: set private_ip and subnet, or add [[vm.nic.ip_config]]")
+			l.errAt(t.hpos(), t.resource(), "needs an IP configuration: set private_ip and subnet, or add [[vm.nic.ip_config]]")
 		}
 	default:
 		var primary *IPConfig
@@ -997,7 +1000,7 @@ func (l *loader) readNIC(t *tab, vm *VM) *NIC {
 				}
 				c.Name = s
 			}
-			ct.res = resName(t.res, "ip_config", c.Name)
+			ct.setName(c.Name)
 			ct.unknown(keysIPConfig, nil)
 			dup := false
 			for _, o := range n.IPConfigs {
@@ -1007,7 +1010,7 @@ func (l *loader) readNIC(t *tab, vm *VM) *NIC {
 				}
 			}
 			c.Primary, _ = ct.boolean("primary")
-			if !l.readIPConfigFields(ct, c, ct.res) || dup {
+			if !l.readIPConfigFields(ct, c, ct.resource()) || dup {
 				continue
 			}
 			l.ipcPos[c] = ct.hpos()
@@ -1034,7 +1037,7 @@ func (l *loader) readNIC(t *tab, vm *VM) *NIC {
 		if home == nil {
 			home = c
 		} else if c.Subnet.VNet != home.Subnet.VNet {
-			l.errAt(l.ipcPos[c], resName(t.res, "ip_config", c.Name), fmt.Sprintf(
+			l.errAt(l.ipcPos[c], resName(t.resource(), "ip_config", c.Name), fmt.Sprintf(
 				"subnet %q is in vnet %q, but ip_config %q of this NIC is in vnet %q; all IP configurations of a NIC must be in one VNet",
 				c.Subnet.Path(), c.Subnet.VNet.Name, home.Name, home.Subnet.VNet.Name))
 		}
@@ -1156,7 +1159,7 @@ func (l *loader) subnetRef(t *tab, ref string) *Subnet {
 }
 
 func (l *loader) readAdminRule(t *tab) {
-	name, named := l.readName(t, "", "admin_rule")
+	name, named := l.readName(t)
 	t.unknown(keysAdminRule, hintsAdminRule)
 	r, ok := l.readRule(t, name, named, true)
 	a := &AdminRule{Rule: *r}
@@ -1181,10 +1184,10 @@ func (l *loader) readAdminRule(t *tab) {
 			}
 		}
 	}
-	if named && l.adminRules.define(l, name, t.hpos(), t.res, a) {
+	if named && l.adminRules.define(l, name, t.hpos(), t.resource(), a) {
 		l.env.AdminRules = append(l.env.AdminRules, a)
 		if ok {
-			l.adminPrio = append(l.adminPrio, adminPrio{a, t.pos("priority"), t.res})
+			l.adminPrio = append(l.adminPrio, adminPrio{a, t.pos("priority"), t})
 		}
 	}
 }
@@ -1192,7 +1195,7 @@ func (l *loader) readAdminRule(t *tab) {
 type adminPrio struct {
 	rule *AdminRule
 	pos  Pos
-	res  string
+	t    *tab
 }
 
 // checkAdminPriorities: admin rules that apply to a common VNet cannot share a priority and a
@@ -1208,7 +1211,7 @@ func (l *loader) checkAdminPriorities() {
 				if v != nil {
 					where = fmt.Sprintf("vnet %q", v.Name)
 				}
-				l.errAt(p.pos, p.res, fmt.Sprintf(
+				l.errAt(p.pos, p.t.resource(), fmt.Sprintf(
 					"conflicts with admin_rule %q (%s), which also applies to %s: Rules cannot have the same Priority and Direction (priority %d, %s)",
 					prev.rule.Name, prev.rule.Pos, where, p.rule.Priority, p.rule.Direction))
 				break
@@ -1245,7 +1248,7 @@ func sharedVNet(a, b *AdminRule, all []*VNet) (*VNet, bool) {
 func (l *loader) finalWarnings() {
 	for _, r := range l.asgRefs {
 		if len(r.asg.Members) == 0 {
-			l.warnAt(r.pos, r.res, fmt.Sprintf("%s: asg %q has no members, so this side matches no address", r.key, r.asg.Name))
+			l.warnAt(r.pos, r.t.resource(), fmt.Sprintf("%s: asg %q has no members, so this side matches no address", r.key, r.asg.Name))
 		}
 	}
 	for _, g := range l.env.NSGs {

@@ -65,6 +65,9 @@ func (n *lnode) addKey(name string, line int) {
 			return
 		}
 	}
+	if n.keys == nil {
+		n.keys = make([]lkey, 0, 12) // one allocation for a typical rule
+	}
 	n.keys = append(n.keys, lkey{name, line})
 }
 
@@ -259,6 +262,21 @@ func unquoteKey(q string) string {
 // keyValue reads `key = value` into table n (dotted keys create sub-tables).
 func (sc *lscan) keyValue(n *lnode) {
 	line := sc.line
+	// Fast path: a bare key followed by '=' (no allocation).
+	if j := sc.bareKeyEnd(); j > sc.i {
+		k := j
+		for k < len(sc.s) && (sc.s[k] == ' ' || sc.s[k] == '\t') {
+			k++
+		}
+		if k < len(sc.s) && sc.s[k] == '=' {
+			key := sc.s[sc.i:j]
+			sc.i = k + 1
+			n.addKey(key, line)
+			sc.skipBlank()
+			sc.value(n, key)
+			return
+		}
+	}
 	path := sc.keyPath('=')
 	if sc.i >= len(sc.s) || sc.s[sc.i] != '=' || len(path) == 0 {
 		return
@@ -391,4 +409,18 @@ func (sc *lscan) str() {
 		}
 	}
 	sc.i = min(sc.i, len(sc.s))
+}
+
+// bareKeyEnd is the end of the bare key (A-Za-z0-9_-) starting at sc.i.
+func (sc *lscan) bareKeyEnd() int {
+	j := sc.i
+	for j < len(sc.s) {
+		c := sc.s[j]
+		if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-' {
+			j++
+			continue
+		}
+		break
+	}
+	return j
 }

@@ -153,31 +153,13 @@ func (l *loader) decode(srcs []Source) {
 		l.files[i] = f
 		l.fileIdx[name] = i
 		l.env.Files = append(l.env.Files, name)
-		root, err := decodeTOML(f.text)
+		root, err := decodeParallel(f.text)
 		if err != nil {
 			l.syntaxError(f, err)
 			continue
 		}
 		f.root = root
 	}
-}
-
-// decodeTOML decodes a TOML text into maps, slices and scalars.
-func decodeTOML(text string) (root map[string]any, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			err = fmt.Errorf("the TOML decoder failed: %v", r)
-		}
-	}()
-	var v any
-	if _, err := toml.Decode(text, &v); err != nil {
-		return nil, err
-	}
-	root, _ = v.(map[string]any)
-	if root == nil {
-		root = map[string]any{}
-	}
-	return root, nil
 }
 
 func (l *loader) syntaxError(f *srcFile, err error) {

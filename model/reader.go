@@ -16,12 +16,47 @@ type tab struct {
 	m    map[string]any
 	node *lnode // line index of this table; nil when unknown
 	line int    // line of the table's header (fallback for its keys)
-	res  string // resource path for messages
+
+	// The resource path for messages, built only when needed: parent's path, then kind "name"
+	// (or kind #N while the table has no valid name).
+	parent *tab
+	kind   string
+	name   string
+	named  bool
+	idx    int
+	res    string // cached (or set directly for tables that are not resources)
+}
+
+// resource is the table's resource path, like nsg "web" rule "allow-https".
+func (t *tab) resource() string {
+	if t.res != "" || t.kind == "" {
+		return t.res
+	}
+	p := ""
+	if t.parent != nil {
+		if p = t.parent.resource(); p != "" {
+			p += " "
+		}
+	}
+	if t.named {
+		t.res = p + t.kind + " " + strconv.Quote(t.name)
+	} else {
+		t.res = p + t.kind + " #" + strconv.Itoa(t.idx+1)
+	}
+	return t.res
+}
+
+// setName names the resource (after its name was read and found valid).
+func (t *tab) setName(name string) {
+	t.name, t.named, t.res = name, true, ""
 }
 
 func (t *tab) pos(key string) Pos {
 	if ln := t.node.keyLine(key); ln > 0 {
 		return Pos{File: t.f.name, Line: ln}
+	}
+	if c := t.node.kid(key, 0); c != nil && c.line > 0 { // [key] or [[key]] headers
+		return Pos{File: t.f.name, Line: c.line}
 	}
 	return t.hpos()
 }
@@ -30,11 +65,11 @@ func (t *tab) pos(key string) Pos {
 func (t *tab) hpos() Pos { return Pos{File: t.f.name, Line: t.line} }
 
 func (t *tab) errf(key string, format string, args ...any) {
-	t.l.errAt(t.pos(key), t.res, fmt.Sprintf(format, args...))
+	t.l.errAt(t.pos(key), t.resource(), fmt.Sprintf(format, args...))
 }
 
 func (t *tab) warnf(key string, format string, args ...any) {
-	t.l.warnAt(t.pos(key), t.res, fmt.Sprintf(format, args...))
+	t.l.warnAt(t.pos(key), t.resource(), fmt.Sprintf(format, args...))
 }
 
 func (t *tab) has(key string) bool {
@@ -43,7 +78,7 @@ func (t *tab) has(key string) bool {
 }
 
 func (t *tab) missing(key, what string) {
-	t.l.errAt(t.hpos(), t.res, fmt.Sprintf("missing required %s (%s)", key, what))
+	t.l.errAt(t.hpos(), t.resource(), fmt.Sprintf("missing required %s (%s)", key, what))
 }
 
 // str reads a string. ok is false when the key is absent or not a string.
@@ -151,8 +186,8 @@ func (t *tab) strOrStrs(key string) (out []string, list, present, ok bool) {
 }
 
 // tables reads an array of tables, written as [[header]] or as an inline array of inline
-// tables. Each returned reader's res is prefix + " #N" until the caller names it.
-func (t *tab) tables(key, header, resPrefix string) []*tab {
+// tables. Each returned reader is the resource kind #N below t until the caller names it.
+func (t *tab) tables(key, header, kind string) []*tab {
 	v, ok := t.m[key]
 	if !ok {
 		return nil
@@ -178,7 +213,7 @@ func (t *tab) tables(key, header, resPrefix string) []*tab {
 			out := make([]*tab, 0, len(x))
 			for i, m := range elems {
 				if m != nil {
-					out = append(out, t.child(key, i, m, resPrefix))
+					out = append(out, t.child(key, i, m, kind))
 				}
 			}
 			return out
@@ -192,13 +227,13 @@ func (t *tab) tables(key, header, resPrefix string) []*tab {
 	}
 	out := make([]*tab, len(elems))
 	for i, m := range elems {
-		out[i] = t.child(key, i, m, resPrefix)
+		out[i] = t.child(key, i, m, kind)
 	}
 	return out
 }
 
-func (t *tab) child(key string, i int, m map[string]any, resPrefix string) *tab {
-	c := &tab{l: t.l, f: t.f, m: m, node: t.node.kid(key, i), res: resPrefix + " #" + strconv.Itoa(i+1)}
+func (t *tab) child(key string, i int, m map[string]any, kind string) *tab {
+	c := &tab{l: t.l, f: t.f, m: m, node: t.node.kid(key, i), parent: t, kind: kind, idx: i}
 	if c.node != nil {
 		c.line = c.node.line
 	} else {
@@ -218,7 +253,9 @@ func (t *tab) table(key, header string) *tab {
 		t.errf(key, "%s: expected a table ([%s]), got %s", key, header, describe(v))
 		return nil
 	}
-	return t.child(key, 0, m, header)
+	c := t.child(key, 0, m, "")
+	c.res = header
+	return c
 }
 
 // unknown reports every key of the table that is not in known, with a suggestion when a known

@@ -1,0 +1,446 @@
+package model
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// base is appended to every validation case: a small valid environment the case can refer to
+// (vnet "base" with subnets web and app, nsg "base-nsg" on base/web, asg "web" with one member,
+// vm "base-vm"). Cases come first, so their line numbers start at 1.
+const base = `
+
+# ---- base ----
+[[vnet]]
+name = "base"
+address_space = ["10.0.0.0/16"]
+
+  [[vnet.subnet]]
+  name = "web"
+  prefix = "10.0.1.0/24"
+  nsg = "base-nsg"
+
+  [[vnet.subnet]]
+  name = "app"
+  prefix = "10.0.2.0/24"
+
+[[nsg]]
+name = "base-nsg"
+
+[[asg]]
+name = "web"
+
+[[vm]]
+name = "base-vm"
+
+  [[vm.nic]]
+  name = "base-vm-nic"
+  private_ip = "10.0.1.4"
+  subnet = "base/web"
+  asgs = ["web"]
+`
+
+func loadCase(text string) (*Environment, error) {
+	return Load(Source{Name: "env.toml", Data: []byte(text + base)})
+}
+
+func issueStrings(is []Issue) []string {
+	out := make([]string, len(is))
+	for i, x := range is {
+		out[i] = x.String()
+	}
+	return out
+}
+
+// rule is a valid NSG rule body (without name and priority) for cases to extend.
+const ruleBody = `direction = "Inbound"
+access = "Allow"
+protocol = "Tcp"
+source = "*"
+destination = "*"
+`
+
+type errCase struct {
+	name string
+	toml string
+	want []string // every error, exactly, in order
+}
+
+func runErrCases(t *testing.T, cases []errCase) {
+	t.Helper()
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			env, err := loadCase(c.toml)
+			if err == nil {
+				t.Fatalf("loaded without error (%d VMs); want:\n%s", len(env.VMs), strings.Join(c.want, "\n"))
+			}
+			var le *LoadError
+			if !errors.As(err, &le) {
+				t.Fatalf("error is %T, want *LoadError: %v", err, err)
+			}
+			got := issueStrings(le.Errors)
+			if !slices.Equal(got, c.want) {
+				t.Errorf("errors:\n got: %s\nwant: %s", fmtList(got), fmtList(c.want))
+			}
+		})
+	}
+}
+
+func fmtList(l []string) string {
+	var b strings.Builder
+	for _, s := range l {
+		fmt.Fprintf(&b, "\n  %q", s)
+	}
+	return b.String()
+}
+
+func TestSyntaxErrors(t *testing.T) {
+	runErrCases(t, []errCase{
+		{"unclosed header", "[[nsg]\nname = \"x\"\n", []string{
+			`env.toml:2: TOML syntax error at column 6: expected end of table array name delimiter ']', but got '\n' instead`,
+		}},
+		{"missing value", "[environment]\nname =\n", []string{
+			"env.toml:2: TOML syntax error at column 7: expected value but found '\\n' instead",
+		}},
+		{"duplicate key", "[environment]\nname = \"a\"\nname = \"b\"\n", []string{
+			"env.toml:3: TOML syntax error at column 12: Key 'environment.name' has already been defined.",
+		}},
+	})
+}
+
+func TestStructureErrors(t *testing.T) {
+	runErrCases(t, []errCase{
+		{"unknown key with suggestion", `[[nsg]]
+name = "n"
+  [[nsg.rule]]
+  name = "r"
+  priority = 100
+  destination_port = "443"
+` + ruleBody, []string{
+			`env.toml:6: nsg "n" rule "r": unknown key destination_port; did you mean destination_ports?`,
+		}},
+		{"unknown key without suggestion", `[[vnet]]
+name = "v"
+address_space = ["10.9.0.0/16"]
+colour = "red"
+`, []string{
+			`env.toml:4: vnet "v": unknown key colour; valid keys are name, address_space, peerings, onprem_prefixes, subnet`,
+		}},
+		{"unknown top-level table", `[[vnets]]
+name = "v"
+`, []string{
+			`env.toml:1: unknown key vnets; did you mean vnet?`,
+		}},
+		{"rule at top level", `[[rule]]
+name = "r"
+`, []string{
+			`env.toml:1: rule: rules belong to an NSG: write [[nsg.rule]] after its [[nsg]]`,
+		}},
+		{"wrong type string for integer", `[[nsg]]
+name = "n"
+  [[nsg.rule]]
+  name = "r"
+  priority = "100"
+` + ruleBody, []string{
+			`env.toml:5: nsg "n" rule "r": priority: expected an integer, got a string ("100")`,
+		}},
+		{"wrong type float for integer", `[[nsg]]
+name = "n"
+  [[nsg.rule]]
+  name = "r"
+  priority = 100.0
+` + ruleBody, []string{
+			`env.toml:5: nsg "n" rule "r": priority: expected an integer, got a float (100); write 100`,
+		}},
+		{"string for array", `[[vnet]]
+name = "v"
+address_space = "10.9.0.0/16"
+`, []string{
+			`env.toml:3: vnet "v": address_space: expected an array of strings, got a string; write address_space = ["10.9.0.0/16"]`,
+		}},
+		{"wrong type boolean", `[[vm]]
+name = "m"
+  [[vm.nic]]
+  name = "m-nic"
+  primary = "yes"
+  private_ip = "10.0.1.5"
+  subnet = "base/web"
+`, []string{
+			`env.toml:5: vm "m" nic "m-nic": primary: expected true or false, got a string ("yes")`,
+		}},
+		{"wrong element type", `[[vm]]
+name = "m"
+  [[vm.nic]]
+  name = "m-nic"
+  private_ip = "10.0.1.5"
+  subnet = "base/web"
+  asgs = ["web", 3]
+`, []string{
+			`env.toml:7: vm "m" nic "m-nic": asgs[1]: expected a string, got an integer (3)`,
+		}},
+		{"single table instead of array of tables", `[admin_rule]
+name = "n"
+`, []string{
+			`env.toml:1: admin_rule: expected an array of tables written [[admin_rule]], got a single table; write [[admin_rule]]`,
+		}},
+		{"missing required field", `[[nsg]]
+name = "n"
+  [[nsg.rule]]
+  name = "r"
+  priority = 100
+  access = "Allow"
+  protocol = "Tcp"
+  source = "*"
+  destination = "*"
+`, []string{
+			`env.toml:3: nsg "n" rule "r": missing required direction (a string)`,
+		}},
+		{"missing name", `[[asg]]
+[[asg]]
+name = "ok"
+[[vnet]]
+address_space = ["10.9.0.0/16"]
+`, []string{
+			`env.toml:1: asg #1: missing required name (a string)`,
+			`env.toml:4: vnet #1: missing required name (a string)`,
+		}},
+		{"empty name", `[[asg]]
+name = " "
+`, []string{
+			`env.toml:2: asg #1: name: must not be empty`,
+		}},
+		{"inline array of inline tables", `[[nsg]]
+name = "n"
+rule = [
+  { name = "a", priority = 100, direction = "Inbound", access = "Allow", protocol = "Tcp", source = "*", destination = "*" },
+  { name = "b", priority = 100, direction = "Inbound", access = "Allow", protocol = "Tcp", source = "*", destination = "*", destination_ports = "99999" },
+  "c",
+]
+`, []string{
+			`env.toml:3: nsg "n": rule[2]: expected a table ({ name = ... }), got a string ("c")`,
+			`env.toml:5: nsg "n" rule "b": destination_ports "99999": port out of range 0..65535`,
+			`env.toml:5: nsg "n": rule "b" conflicts with rule "a" (env.toml:4): Rules cannot have the same Priority and Direction (priority 100, Inbound)`,
+		}},
+	})
+}
+
+func nsgWith(rules string) string {
+	return "[[nsg]]\nname = \"n\"\n" + rules
+}
+
+func TestNameErrors(t *testing.T) {
+	runErrCases(t, []errCase{
+		{"duplicate vnet", `[[vnet]]
+name = "v"
+address_space = ["10.8.0.0/16"]
+[[vnet]]
+name = "v"
+address_space = ["10.9.0.0/16"]
+`, []string{
+			`env.toml:4: vnet "v": defined twice; first defined at env.toml:1`,
+		}},
+		{"duplicate differing in case", `[[nsg]]
+name = "BASE-nsg"
+`, []string{
+			`env.toml:19: nsg "base-nsg": defined twice; first defined at env.toml:1 as "BASE-nsg" (names are case-insensitive in Azure)`,
+		}},
+		{"duplicate subnet", `[[vnet]]
+name = "v"
+address_space = ["10.9.0.0/16"]
+  [[vnet.subnet]]
+  name = "s"
+  prefix = "10.9.1.0/24"
+  [[vnet.subnet]]
+  name = "s"
+  prefix = "10.9.2.0/24"
+`, []string{
+			`env.toml:7: vnet "v" subnet "s": defined twice in vnet "v"; first defined at env.toml:4`,
+		}},
+		{"duplicate rule", nsgWith(`  [[nsg.rule]]
+  name = "r"
+  priority = 100
+` + ruleBody + `  [[nsg.rule]]
+  name = "r"
+  priority = 101
+` + ruleBody), []string{
+			`env.toml:11: nsg "n" rule "r": defined twice in nsg "n"; first defined at env.toml:3`,
+		}},
+		{"duplicate nic across vms", `[[vm]]
+name = "m"
+  [[vm.nic]]
+  name = "base-vm-nic"
+  private_ip = "10.0.1.5"
+  subnet = "base/web"
+`, []string{
+			`env.toml:32: vm "base-vm" nic "base-vm-nic": defined twice; first defined at env.toml:3`,
+		}},
+		{"rule name with a space", nsgWith(`  [[nsg.rule]]
+  name = "allow https"
+  priority = 100
+` + ruleBody), []string{
+			`env.toml:4: nsg "n" rule "allow https": name "allow https": invalid rule name; use up to 80 characters: letters, digits, '_', '.' and '-', starting with a letter, digit or '_' and ending with a letter, digit or '_'`,
+		}},
+		{"rule name ending with a dot", nsgWith(`  [[nsg.rule]]
+  name = "allow."
+  priority = 100
+` + ruleBody), []string{
+			`env.toml:4: nsg "n" rule "allow.": name "allow.": invalid rule name; use up to 80 characters: letters, digits, '_', '.' and '-', starting with a letter, digit or '_' and ending with a letter, digit or '_'`,
+		}},
+		{"rule name of 81 characters", nsgWith(`  [[nsg.rule]]
+  name = "` + strings.Repeat("a", 81) + `"
+  priority = 100
+` + ruleBody), []string{
+			`env.toml:4: nsg "n" rule "` + strings.Repeat("a", 81) + `": name "` + strings.Repeat("a", 81) + `": invalid rule name; use up to 80 characters: letters, digits, '_', '.' and '-', starting with a letter, digit or '_' and ending with a letter, digit or '_'`,
+		}},
+		{"control characters are escaped", "[[asg]]\nname = \"a\\u001b[31m\"\n[[asg]]\nname = \"a\\u001b[31m\"\n", []string{
+			`env.toml:3: asg "a\x1b[31m": defined twice; first defined at env.toml:1`,
+		}},
+		{"slash in vnet name", `[[vnet]]
+name = "a/b"
+address_space = ["10.9.0.0/16"]
+`, []string{
+			`env.toml:2: vnet "a/b": name "a/b": a VNet name cannot contain '/' (NICs refer to subnets as VNET/SUBNET)`,
+		}},
+	})
+}
+
+func TestRuleErrors(t *testing.T) {
+	rule := func(fields string) string {
+		return nsgWith("  [[nsg.rule]]\n  name = \"r\"\n" + fields)
+	}
+	// The usual fields, minus those listed in drop.
+	body := func(drop ...string) string {
+		var b strings.Builder
+		for _, line := range strings.Split(strings.TrimSpace(ruleBody), "\n") {
+			if !slices.Contains(drop, strings.Fields(line)[0]) {
+				b.WriteString("  " + line + "\n")
+			}
+		}
+		return b.String()
+	}
+	runErrCases(t, []errCase{
+		{"priority too low", rule("  priority = 99\n" + body()), []string{
+			`env.toml:5: nsg "n" rule "r": priority 99: must be between 100 and 4096`,
+		}},
+		{"priority too high", rule("  priority = 4097\n" + body()), []string{
+			`env.toml:5: nsg "n" rule "r": priority 4097: must be between 100 and 4096`,
+		}},
+		{"priority conflict", nsgWith(`  [[nsg.rule]]
+  name = "a"
+  priority = 100
+` + ruleBody + `  [[nsg.rule]]
+  name = "b"
+  priority = 100
+` + ruleBody), []string{
+			`env.toml:13: nsg "n": rule "b" conflicts with rule "a" (env.toml:3): Rules cannot have the same Priority and Direction (priority 100, Inbound)`,
+		}},
+		{"bad direction", rule("  priority = 100\n  direction = \"In\"\n" + body("direction")), []string{
+			`env.toml:6: nsg "n" rule "r": direction "In": must be Inbound or Outbound`,
+		}},
+		{"bad access", rule("  priority = 100\n  access = \"Permit\"\n" + body("access")), []string{
+			`env.toml:6: nsg "n" rule "r": access "Permit": must be Allow or Deny`,
+		}},
+		{"AlwaysAllow on an NSG rule", rule("  priority = 100\n  access = \"AlwaysAllow\"\n" + body("access")), []string{
+			`env.toml:6: nsg "n" rule "r": access "AlwaysAllow": AlwaysAllow exists only on admin rules; must be Allow or Deny`,
+		}},
+		{"bad protocol", rule("  priority = 100\n  protocol = \"Http\"\n" + body("protocol")), []string{
+			`env.toml:6: nsg "n" rule "r": protocol "Http": must be Tcp, Udp, Icmp, Esp, Ah or *`,
+		}},
+		{"port out of range", rule("  priority = 100\n  destination_ports = \"70000\"\n" + body()), []string{
+			`env.toml:6: nsg "n" rule "r": destination_ports "70000": port out of range 0..65535`,
+		}},
+		{"integer port out of range", rule("  priority = 100\n  destination_ports = [443, 70000]\n" + body()), []string{
+			`env.toml:6: nsg "n" rule "r": destination_ports 70000: port out of range 0..65535`,
+		}},
+		{"reversed port range", rule("  priority = 100\n  source_ports = \"90-80\"\n" + body()), []string{
+			`env.toml:6: nsg "n" rule "r": source_ports "90-80": range start 90 is above its end 80`,
+		}},
+		{"any as a port", rule("  priority = 100\n  source_ports = \"any\"\n" + body()), []string{
+			`env.toml:6: nsg "n" rule "r": source_ports "any" is not a port: use * for every port`,
+		}},
+		{"comma-separated ports", rule("  priority = 100\n  destination_ports = \"80, 443\"\n" + body()), []string{
+			`env.toml:6: nsg "n" rule "r": destination_ports "80, 443": not a port; use *, N or N-M with ports 0..65535; for several ports write an array, like destination_ports = ["80", "443"]`,
+		}},
+		{"empty port list", rule("  priority = 100\n  destination_ports = []\n" + body()), []string{
+			`env.toml:6: nsg "n" rule "r": destination_ports: empty; leave destination_ports out or use "*" for every port`,
+		}},
+		{"port of the wrong type", rule("  priority = 100\n  destination_ports = true\n" + body()), []string{
+			`env.toml:6: nsg "n" rule "r": destination_ports: expected a port ("*", "N", "N-M" or an integer), got a boolean (true)`,
+		}},
+		{"host bits set", rule("  priority = 100\n  source = \"10.1.2.3/16\"\n" + body("source")), []string{
+			`env.toml:6: nsg "n" rule "r": source "10.1.2.3/16": host bits are set; the network address is 10.1.0.0/16`,
+		}},
+		{"any as an address", rule("  priority = 100\n  destination = \"Any\"\n" + body("destination")), []string{
+			`env.toml:6: nsg "n" rule "r": destination "Any" is not an address: use * for every address`,
+		}},
+		{"not an address", rule("  priority = 100\n  destination = \"10.0.0\"\n" + body("destination")), []string{
+			`env.toml:6: nsg "n" rule "r": destination "10.0.0": not an IPv4 address or CIDR (like 10.0.1.4 or 10.0.0.0/16)`,
+		}},
+		{"IPv6 address", rule("  priority = 100\n  source = [\"2001:db8::/32\"]\n" + body("source")), []string{
+			`env.toml:6: nsg "n" rule "r": source "2001:db8::/32": IPv6 is not supported yet`,
+		}},
+		{"unknown tag close to a known one", rule("  priority = 100\n  source = \"Internt\"\n" + body("source")), []string{
+			`env.toml:6: nsg "n" rule "r": source "Internt": unknown service tag; did you mean "Internet"?`,
+		}},
+		{"unknown tag", rule("  priority = 100\n  source = \"AzureCloud\"\n" + body("source")), []string{
+			`env.toml:6: nsg "n" rule "r": source "AzureCloud": unknown service tag; built-in tags are VirtualNetwork, Internet and AzureLoadBalancer, others must be declared in [service_tags]`,
+		}},
+		{"tag in a list", rule("  priority = 100\n  source = [\"10.0.0.0/8\", \"internet\"]\n" + body("source")), []string{
+			`env.toml:6: nsg "n" rule "r": source: "Internet" must stand alone; a service tag or * cannot be combined with other addresses (Azure accepts tags and * only in the single-value field)`,
+		}},
+		{"star in a list", rule("  priority = 100\n  destination = [\"*\", \"10.0.0.0/8\"]\n" + body("destination")), []string{
+			`env.toml:6: nsg "n" rule "r": destination: "*" must stand alone; a service tag or * cannot be combined with other addresses (Azure accepts tags and * only in the single-value field)`,
+		}},
+		{"source and source_asgs", rule("  priority = 100\n  source_asgs = [\"web\"]\n" + body()), []string{
+			`env.toml:6: nsg "n" rule "r": source and source_asgs are exclusive: set exactly one (Azure: a rule specifies exactly one of address prefixes and application security groups per side)`,
+		}},
+		{"neither destination nor destination_asgs", rule("  priority = 100\n" + body("destination")), []string{
+			`env.toml:3: nsg "n" rule "r": missing destination: set destination (*, IPv4 addresses or CIDRs, or a service tag) or destination_asgs (ASG names)`,
+		}},
+		{"empty source list", rule("  priority = 100\n  source = []\n" + body("source")), []string{
+			`env.toml:3: nsg "n" rule "r": missing source: set source (*, IPv4 addresses or CIDRs, or a service tag) or source_asgs (ASG names)`,
+		}},
+		{"unknown ASG", rule("  priority = 100\n  destination_asgs = [\"wbe\"]\n" + body("destination")), []string{
+			`env.toml:6: nsg "n" rule "r": destination_asgs: no asg named "wbe"; did you mean "web"?`,
+		}},
+		{"eleven ASGs", rule("  priority = 100\n  destination_asgs = [" + strings.Repeat(`"web", `, 11) + "]\n" + body("destination")), []string{
+			`env.toml:6: nsg "n" rule "r": destination_asgs: 11 ASGs; Azure allows at most 10 per side of a rule`,
+		}},
+		{"description too long", rule("  priority = 100\n  description = \"" + strings.Repeat("d", 141) + "\"\n" + body()), []string{
+			`env.toml:6: nsg "n" rule "r": description: 141 characters; Azure allows at most 140`,
+		}},
+		{"vnets on an NSG rule", rule("  priority = 100\n  vnets = [\"base\"]\n" + body()), []string{
+			`env.toml:6: nsg "n" rule "r": vnets: only admin rules ([[admin_rule]]) have vnets; an NSG rule applies where its NSG is attached`,
+		}},
+		{"too many rules", nsgWith(manyRules(1001)), []string{
+			`env.toml:3: nsg "n": 1001 rules; Azure allows at most 1000 custom rules per NSG`,
+		}},
+	})
+}
+
+func manyRules(n int) string {
+	var b strings.Builder
+	for i := 0; i < n; i++ {
+		dir := "Inbound"
+		if i%2 == 1 {
+			dir = "Outbound"
+		}
+		fmt.Fprintf(&b, "  [[nsg.rule]]\n  name = \"r%d\"\n  priority = %d\n  direction = %q\n  access = \"Allow\"\n  protocol = \"Tcp\"\n  source = \"*\"\n  destination = \"*\"\n", i, 100+i/2, dir)
+	}
+	return b.String()
+}
+
+func TestSuggestTransposition(t *testing.T) {
+	if got := Suggest("wbe", []string{"web", "app"}); got != "web" {
+		t.Errorf("Suggest(wbe) = %q, want web", got)
+	}
+	if got := Suggest("prioirty", keysRule); got != "priority" {
+		t.Errorf("Suggest(prioirty) = %q, want priority", got)
+	}
+	if got := Suggest("xyz", []string{"web"}); got != "" {
+		t.Errorf("Suggest(xyz) = %q, want none", got)
+	}
+}
