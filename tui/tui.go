@@ -1,0 +1,299 @@
+// Package tui is ipflow's terminal UI: pick a VM, pick a NIC, enter a flow, and read the verdict
+// with its whole rule chain, stepping rule by rule through the trace.
+//
+// The root Model holds a stack of screens (VMs › NICs › flow form › verdict); each screen lives
+// in its own file and draws only its body. The root draws the breadcrumb, the status line and
+// the help, handles resizes, the background colour and the keys that work everywhere, and shows
+// a "terminal too small" frame below MinWidth×MinHeight. Every verdict comes from engine.
+package tui
+
+import (
+	"strings"
+
+	"charm.land/bubbles/v2/help"
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+
+	"ipflow/engine"
+	"ipflow/model"
+)
+
+// The smallest terminal the UI draws in; below it shows a "terminal too small" frame. 50×12
+// fits the form's six fields with their marks and a verdict banner with a few rows of chain.
+const (
+	MinWidth  = 50
+	MinHeight = 12
+)
+
+// Start says where the UI opens: the VM list (zero value), a VM's NICs (VM), a NIC's flow form
+// (VM and NIC), or straight on a verdict (Flow, complete, as from the command-line flags).
+type Start struct {
+	VM, NIC string
+	Flow    *engine.Flow
+}
+
+// Run runs the UI until the user quits. It draws on the alternate screen with mouse capture
+// off (so text can be selected), and never waits on terminal queries: the background colour
+// is requested asynchronously and dark-safe styles are used until it answers.
+func Run(eng *engine.Engine, start Start) error {
+	_, err := tea.NewProgram(New(eng, start)).Run()
+	return err
+}
+
+// ctx is what every screen shares: the engine, the styles and the keys.
+type ctx struct {
+	eng    *engine.Engine
+	env    *model.Environment
+	st     *Styles
+	keys   *KeyMap
+	isDark bool
+}
+
+// screen is one page of the UI. update may push or pop screens and set the status through m.
+type screen interface {
+	// crumbs are this screen's breadcrumb segments.
+	crumbs() []string
+	// update handles a key press or paste.
+	update(m *Model, msg tea.Msg) tea.Cmd
+	// view draws the body in at most w×h cells, and where the cursor is (nil: hidden).
+	view(w, h int) ([]string, *tea.Cursor)
+	// help is the screen's key help.
+	help() help.KeyMap
+	// typing reports whether keys go into a text field (then q and ? type).
+	typing() bool
+}
+
+// Model is the root model.
+type Model struct {
+	c        *ctx
+	stack    []screen
+	help     help.Model
+	width    int
+	height   int
+	sized    bool
+	status   string
+	isErr    bool
+	quitting bool
+}
+
+// New builds the UI for an engine, opening where start says.
+func New(eng *engine.Engine, start Start) Model {
+	c := &ctx{eng: eng, env: eng.Environment(), st: NewStyles(true), keys: DefaultKeyMap(), isDark: true}
+	m := Model{c: c, help: help.New(), width: 80, height: 24}
+	m.help.Styles = c.st.Help
+	m.stack = []screen{newVMs(c)}
+	m.open(start)
+	return m
+}
+
+// Init asks the terminal for its background colour; the answer, if any, arrives as a message.
+func (m Model) Init() tea.Cmd { return tea.RequestBackgroundColor }
+
+// Update handles a message.
+func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	switch msg := msg.(type) {
+	case tea.WindowSizeMsg:
+		m.width, m.height, m.sized = max(msg.Width, 0), max(msg.Height, 0), true
+		return m, nil
+	case tea.BackgroundColorMsg:
+		m.setTheme(msg.IsDark())
+		return m, nil
+	case tea.PasteMsg:
+		if m.tooSmall() {
+			return m, nil
+		}
+		return m, m.top().update(&m, msg)
+	case tea.KeyPressMsg:
+		return m.key(msg)
+	}
+	return m, nil
+}
+
+func (m *Model) key(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
+	k := m.c.keys
+	if key.Matches(msg, k.Force) {
+		m.quitting = true
+		return *m, tea.Quit
+	}
+	top := m.top()
+	if !top.typing() || m.tooSmall() {
+		switch {
+		case key.Matches(msg, k.Quit):
+			m.quitting = true
+			return *m, tea.Quit
+		case key.Matches(msg, k.Help):
+			m.help.ShowAll = !m.help.ShowAll
+			return *m, nil
+		}
+	}
+	if m.tooSmall() {
+		return *m, nil
+	}
+	m.status, m.isErr = "", false
+	cmd := top.update(m, msg)
+	return *m, cmd
+}
+
+func (m *Model) setTheme(isDark bool) {
+	m.c.isDark = isDark
+	m.c.st = NewStyles(isDark)
+	m.help.Styles = m.c.st.Help
+	for _, s := range m.stack {
+		if t, ok := s.(interface{ restyle() }); ok {
+			t.restyle()
+		}
+	}
+}
+
+func (m *Model) top() screen { return m.stack[len(m.stack)-1] }
+
+func (m *Model) push(s screen) { m.stack = append(m.stack, s) }
+
+// pop goes back one screen; the first screen stays.
+func (m *Model) pop() {
+	if len(m.stack) > 1 {
+		m.stack[len(m.stack)-1] = nil
+		m.stack = m.stack[:len(m.stack)-1]
+	}
+}
+
+// setStatus shows a message on the status line until the next key.
+func (m *Model) setStatus(s string, isErr bool) { m.status, m.isErr = s, isErr }
+
+func (m Model) tooSmall() bool { return m.width < MinWidth || m.height < MinHeight }
+
+// Screen names the current screen: "vms", "nics", "form" or "verdict" (for tests).
+func (m Model) Screen() string {
+	switch m.top().(type) {
+	case *vmsScreen:
+		return "vms"
+	case *nicsScreen:
+		return "nics"
+	case *formScreen:
+		return "form"
+	case *verdictScreen:
+		return "verdict"
+	}
+	return ""
+}
+
+// Result is the verdict on screen, or nil when the current screen is not a verdict.
+func (m Model) Result() *engine.Result {
+	if v, ok := m.top().(*verdictScreen); ok {
+		return v.res
+	}
+	return nil
+}
+
+// Status is the status line's message.
+func (m Model) Status() string { return m.status }
+
+// View draws the frame: breadcrumb, the screen's body, the status line and the help.
+func (m Model) View() tea.View {
+	v := tea.View{AltScreen: true, WindowTitle: "ipflow"}
+	if m.quitting {
+		return v
+	}
+	w, h := m.width, m.height
+	if m.tooSmall() {
+		v.Content = m.tooSmallView()
+		return v
+	}
+	st := m.c.st
+
+	m.help.SetWidth(w)
+	helpView := m.help.View(m.top().help())
+	helpLines := strings.Split(helpView, "\n")
+	if len(helpLines) > h/2 {
+		helpLines = helpLines[:h/2]
+	}
+
+	bodyH := h - 1 - len(helpLines)
+	if m.status != "" {
+		bodyH--
+	}
+	body, cur := m.top().view(w, bodyH)
+	body = block(body, bodyH)
+
+	lines := make([]string, 0, h)
+	lines = append(lines, m.header(w))
+	lines = append(lines, body...)
+	status := ""
+	if m.status != "" {
+		if m.isErr {
+			status = st.StatusErr.Render(trunc("✗ "+m.status, w))
+		} else {
+			status = st.Status.Render(trunc("✓ "+m.status, w))
+		}
+	}
+	if status != "" {
+		lines = append(lines, status)
+	}
+	lines = append(lines, helpLines...)
+	for i, l := range lines {
+		lines[i] = trunc(l, w)
+	}
+	v.Content = strings.Join(lines, "\n")
+	if cur != nil {
+		cur.Y++
+		v.Cursor = cur
+	}
+	return v
+}
+
+// header is "ipflow  VMs › web-01 › web-01-nic › flow › verdict", with the environment's
+// name at the right when it fits.
+func (m Model) header(w int) string {
+	st := m.c.st
+	var segs []string
+	for _, s := range m.stack {
+		segs = append(segs, s.crumbs()...)
+	}
+	const app = "ipflow"
+	avail := w - len(app) - 2
+	crumb := strings.Join(segs, " › ")
+	if width(crumb) > avail {
+		crumb = truncLeft(crumb, avail)
+	}
+	// Style the last segment; the rest is dim.
+	last := segs[len(segs)-1]
+	styled := st.Crumb.Render(strings.TrimSuffix(crumb, last)) + st.CrumbLast.Render(last)
+	if !strings.HasSuffix(crumb, last) {
+		styled = st.CrumbLast.Render(crumb)
+	}
+	out := st.App.Render(app) + "  " + styled
+	if name := safe(m.c.env.Name); name != "" {
+		if gap := w - width(out) - width(name) - 2; gap >= 2 {
+			out += strings.Repeat(" ", gap+2) + st.Dim.Render(name)
+		}
+	}
+	return out
+}
+
+func (m Model) tooSmallView() string {
+	w, h := m.width, m.height
+	msg := []string{
+		"Terminal too small",
+		"ipflow needs " + itoa(MinWidth) + "×" + itoa(MinHeight) + ",",
+		"this is " + itoa(w) + "×" + itoa(h) + ".",
+		"Enlarge it, or press q to quit.",
+	}
+	lines := make([]string, 0, h)
+	top := max((h-len(msg))/2, 0)
+	for i := 0; i < top; i++ {
+		lines = append(lines, "")
+	}
+	for i, s := range msg {
+		if len(lines) >= h {
+			break
+		}
+		s = trunc(s, w)
+		pad := max((w-width(s))/2, 0)
+		s = strings.Repeat(" ", pad) + s
+		if i == 0 {
+			s = m.c.st.Title.Render(s)
+		}
+		lines = append(lines, s)
+	}
+	return strings.Join(lines, "\n")
+}
