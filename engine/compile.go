@@ -47,6 +47,8 @@ type Layer struct {
 
 	sorted [2][]*model.Rule // the rules of each direction in evaluation order
 	rules  [2][]cRule
+	hot    [2][]hotRule  // parallel to rules
+	index  [2]*ruleIndex // nil for short rule lists
 }
 
 // Name is the NSG's name, or "security admin rules" for the admin layer.
@@ -261,7 +263,7 @@ func (c *compiler) nsgLayer(kind LayerKind, nsg *model.NSG) *Layer {
 		}
 		c.nsgs[nsg] = l.rules
 	}
-	l.fillSorted()
+	l.fill()
 	return l
 }
 
@@ -281,18 +283,22 @@ func (c *compiler) adminLayer(v *model.VNet) *Layer {
 		for d := range 2 {
 			l.rules[d] = c.compileRules(rules, model.Direction(d))
 		}
-		l.fillSorted()
+		l.fill()
 	}
 	c.admin[v] = l
 	return l
 }
 
-func (l *Layer) fillSorted() {
+// fill derives the sorted rule list and the hot records from the compiled rules.
+func (l *Layer) fill() {
 	for d := range 2 {
 		l.sorted[d] = make([]*model.Rule, len(l.rules[d]))
+		l.hot[d] = make([]hotRule, len(l.rules[d]))
 		for i := range l.rules[d] {
 			l.sorted[d][i] = l.rules[d][i].rule
+			l.hot[d][i] = newHotRule(&l.rules[d][i])
 		}
+		l.index[d] = newRuleIndex(l.rules[d])
 	}
 }
 

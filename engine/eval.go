@@ -36,49 +36,16 @@ func compileFlow(f *Flow) cflow {
 		src: ip4(sa), dst: ip4(da), sport: int32(sp), dport: int32(dp)}
 }
 
-func portMatch(all bool, s portSet, p int32) bool {
-	return all || p < 0 || s.contains(uint16(p))
-}
-
-// matches is the verdict path: cheapest checks first, stop at the first failure.
-func (r *cRule) matches(f *cflow, t *target) bool {
-	if r.protoMask&f.proto == 0 {
-		return false
+// firstMatch is the first rule of layer l that matches the flow, or nil.
+func firstMatch(l *Layer, f *cflow, t *target) *cRule {
+	i := -1
+	if x := l.index[f.dir]; x != nil {
+		i = x.first(l.hot[f.dir], l.rules[f.dir], f, t)
+	} else {
+		i = scan(l.hot[f.dir], l.rules[f.dir], f, t)
 	}
-	if f.ports && !(portMatch(r.dportAll, r.dport, f.dport) && portMatch(r.sportAll, r.sport, f.sport)) {
-		return false
-	}
-	out := f.dir == model.Outbound
-	return r.src.match(f.src, out, t) && r.dst.match(f.dst, !out, t)
-}
-
-// fields is the trace path: all five checks, as NSG diagnostics reports them.
-func (r *cRule) fields(f *cflow, t *target) Fields {
-	out := f.dir == model.Outbound
-	var m Fields
-	if r.protoMask&f.proto != 0 {
-		m |= 1 << FieldProtocol
-	}
-	if r.src.match(f.src, out, t) {
-		m |= 1 << FieldSource
-	}
-	if !f.ports || portMatch(r.sportAll, r.sport, f.sport) {
-		m |= 1 << FieldSourcePort
-	}
-	if r.dst.match(f.dst, !out, t) {
-		m |= 1 << FieldDestination
-	}
-	if !f.ports || portMatch(r.dportAll, r.dport, f.dport) {
-		m |= 1 << FieldDestinationPort
-	}
-	return m
-}
-
-func firstMatch(rs []cRule, f *cflow, t *target) *cRule {
-	for i := range rs {
-		if rs[i].matches(f, t) {
-			return &rs[i]
-		}
+	if i >= 0 {
+		return &l.rules[f.dir][i]
 	}
 	return nil
 }
@@ -97,7 +64,7 @@ func (e *Engine) Decide(f Flow) (Verdict, error) {
 func decide(t *target, f *cflow) Verdict {
 	v := Verdict{Access: model.Allow}
 	if t.admin != nil {
-		if r := firstMatch(t.admin.rules[f.dir], f, t); r != nil {
+		if r := firstMatch(t.admin, f, t); r != nil {
 			switch r.access {
 			case model.Deny:
 				return Verdict{model.Deny, r.rule, t.admin}
@@ -111,7 +78,7 @@ func decide(t *target, f *cflow) Verdict {
 		if l.NSG == nil {
 			continue // a level without an NSG allows
 		}
-		r := firstMatch(l.rules[f.dir], f, t)
+		r := firstMatch(l, f, t)
 		if r == nil {
 			continue // unreachable: DenyAll* matches every flow
 		}

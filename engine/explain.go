@@ -240,6 +240,9 @@ func (r *Result) vnetSummary() string {
 		add("peered "+model.Printable(peer.Name), peer.AddressSpace)
 	}
 	add("on-premises", v.OnPremPrefixes)
+	for _, peer := range v.Peers {
+		add(model.Printable(peer.Name)+"'s on-premises", peer.OnPremPrefixes)
+	}
 	add("routes on "+model.Printable(s.Path()), s.Routes)
 	parts = append(parts, "168.63.129.16")
 	return "here it is " + strings.Join(parts, ", ")

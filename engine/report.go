@@ -121,14 +121,15 @@ func (r *Result) MarshalJSON() ([]byte, error) {
 	}
 	for _, l := range r.Layers {
 		jl := jsonLayer{Layer: "networkSecurityGroup", Name: l.Name(), AppliedTo: l.AppliedTo,
-			Status: statusNames[l.Status], Reason: l.Reason, Rules: make([]jsonRule, 0, len(l.Checks))}
+			Status: statusNames[l.Status], Reason: l.Reason, Rules: make([]jsonRule, 0, len(l.Tried))}
 		if l.Kind == AdminLayer {
 			jl.Layer, jl.Name = "securityAdminRules", ""
 		}
 		if m := l.Matched(); m != nil {
 			jl.MatchedRule = &jsonMatched{RuleName: m.ID(), Action: m.Access.String()}
 		}
-		for _, c := range l.Checks {
+		for i := range l.Tried {
+			c := l.Check(i)
 			jl.Rules = append(jl.Rules, jsonRule{
 				RuleName: c.Rule.ID(), Priority: c.Rule.Priority, Access: c.Rule.Access.String(),
 				ProtocolMatched: c.Fields.Has(FieldProtocol), SourceMatched: c.Fields.Has(FieldSource),

@@ -70,18 +70,29 @@ const (
 // LayerTrace is one layer of the evaluation with every rule tried.
 type LayerTrace struct {
 	*Layer
-	Status LayerStatus
-	Reason string      // for NoNSG and NotReached: why, in words
-	Checks []RuleCheck // rules tried in order, up to and including the first match
-	Match  int         // index in Checks of the rule that matched; -1 when none did
+	Direction model.Direction
+	Status    LayerStatus
+	Reason    string // for NoNSG and NotReached: why, in words
+	// Tried holds the checks of the rules tried, in evaluation order, up to and including the
+	// first match: Tried[i] is for Rules()[i]. (Fields, not pointers: a trace of a 1000-rule
+	// NSG stays one small pointer-free allocation.)
+	Tried []Fields
+	Match int // index in Tried of the rule that matched; -1 when none did
 }
+
+// Rules are all the layer's rules of the flow's direction, in evaluation order; the first
+// len(Tried) were tried, the rest were not evaluated.
+func (l *LayerTrace) Rules() []*model.Rule { return l.Layer.Rules(l.Direction) }
+
+// Check is the i-th rule tried with its five checks.
+func (l *LayerTrace) Check(i int) RuleCheck { return RuleCheck{l.Rules()[i], l.Tried[i]} }
 
 // Matched is the rule that matched in this layer, or nil.
 func (l *LayerTrace) Matched() *model.Rule {
 	if l.Match < 0 {
 		return nil
 	}
-	return l.Checks[l.Match].Rule
+	return l.Rules()[l.Match]
 }
 
 // Result is a verdict with its full trace.
@@ -111,11 +122,21 @@ func (e *Engine) Verify(f Flow) (*Result, error) {
 	cf := &res.cf
 	decided := "" // who decided, for the reason of the layers after it
 	trace := func(l *Layer) *LayerTrace {
-		rules := l.rules[f.Direction]
-		lt := LayerTrace{Layer: l, Match: -1, Checks: make([]RuleCheck, 0, len(rules))}
+		rules, hot := l.rules[f.Direction], l.hot[f.Direction]
+		lt := LayerTrace{Layer: l, Direction: f.Direction, Match: -1, Tried: make([]Fields, 0, len(rules))}
+		x := l.index[f.Direction]
+		var proto, sport, dport, src, dst []uint64
+		if x != nil {
+			proto, sport, dport, src, dst = x.bitsets(cf)
+		}
 		for i := range rules {
-			m := rules[i].fields(cf, t)
-			lt.Checks = append(lt.Checks, RuleCheck{rules[i].rule, m})
+			var m Fields
+			if x != nil {
+				m = fieldsAt(i, &hot[i], &rules[i], cf, t, proto, sport, dport, src, dst)
+			} else {
+				m = fields(&hot[i], &rules[i], cf, t)
+			}
+			lt.Tried = append(lt.Tried, m)
 			if m.All() {
 				lt.Match = i
 				break
@@ -142,10 +163,10 @@ func (e *Engine) Verify(f Flow) (*Result, error) {
 	for _, l := range t.order[f.Direction] {
 		switch {
 		case l.NSG == nil:
-			res.Layers = append(res.Layers, LayerTrace{Layer: l, Status: NoNSG, Match: -1,
+			res.Layers = append(res.Layers, LayerTrace{Layer: l, Direction: f.Direction, Status: NoNSG, Match: -1,
 				Reason: fmt.Sprintf("no NSG is associated with %s, so this level allows", describeLevel(l))})
 		case decided != "":
-			res.Layers = append(res.Layers, LayerTrace{Layer: l, Status: NotReached, Match: -1, Reason: "not evaluated: " + decided})
+			res.Layers = append(res.Layers, LayerTrace{Layer: l, Direction: f.Direction, Status: NotReached, Match: -1, Reason: "not evaluated: " + decided})
 		default:
 			lt := trace(l)
 			r := lt.Matched()

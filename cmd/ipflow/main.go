@@ -1,0 +1,280 @@
+// Command ipflow answers Azure Network Watcher's IP flow verify question offline: is this flow
+// allowed to or from this VM, and which NSG rule decided it?
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"ipflow/engine"
+	"ipflow/fixtures"
+	"ipflow/model"
+)
+
+const usage = `ipflow: Azure NSG IP flow verify, offline
+
+Usage:
+  ipflow [-f PATH]... [flow flags]            open the terminal UI (flow flags jump to that verdict)
+  ipflow verify [-f PATH]... flow flags [-o text|json]
+  ipflow check  [-f PATH]...                  validate fixtures; print every error and warning
+  ipflow import FILE|DIR... [-o env.toml]     turn Azure CLI/REST JSON into a fixture
+  ipflow version
+
+Flow flags (as az network watcher test-ip-flow):
+  --vm NAME  --nic NAME (optional)  --direction inbound|outbound
+  --protocol tcp|udp|icmp|esp|ah  --local IP:PORT  --remote IP:PORT
+
+-f PATH may repeat; a directory loads every *.toml in it. Without -f, the embedded sample is used.
+Exit codes: 0 a verdict was given or the check passed, 1 check found errors, 2 any other error.
+`
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// run is the whole program, minus the process: it returns the exit code.
+func run(args []string, stdout, stderr io.Writer) int {
+	cmd := ""
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		cmd, args = args[0], args[1:]
+	}
+	switch cmd {
+	case "":
+		return runUI(args, stdout, stderr)
+	case "verify":
+		return runVerify(args, stdout, stderr)
+	case "check":
+		return runCheck(args, stdout, stderr)
+	case "import":
+		return runImport(args, stdout, stderr)
+	case "version":
+		fmt.Fprintln(stdout, versionString())
+		return 0
+	case "help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	}
+	msg := fmt.Sprintf("ipflow: unknown command %q; commands are verify, check, import, version", model.Printable(cmd))
+	if s := model.Suggest(cmd, []string{"verify", "check", "import", "version", "help"}); s != "" {
+		msg += fmt.Sprintf(" (did you mean %q?)", s)
+	}
+	fmt.Fprintln(stderr, msg)
+	return 2
+}
+
+// pathList is a repeatable -f flag.
+type pathList []string
+
+func (p *pathList) String() string     { return strings.Join(*p, ",") }
+func (p *pathList) Set(v string) error { *p = append(*p, v); return nil }
+
+// flowFlags are the flags of az network watcher test-ip-flow.
+type flowFlags struct {
+	vm, nic, direction, protocol, local, remote string
+}
+
+func (f *flowFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&f.vm, "vm", "", "VM name")
+	fs.StringVar(&f.nic, "nic", "", "NIC name (optional: the NIC holding the local IP)")
+	fs.StringVar(&f.direction, "direction", "", "inbound or outbound, relative to the VM")
+	fs.StringVar(&f.protocol, "protocol", "", "tcp, udp, icmp, esp or ah")
+	fs.StringVar(&f.local, "local", "", "the VM's IP:PORT")
+	fs.StringVar(&f.remote, "remote", "", "the remote IP:PORT")
+}
+
+func (f *flowFlags) any() bool {
+	return f.vm != "" || f.nic != "" || f.direction != "" || f.protocol != "" || f.local != "" || f.remote != ""
+}
+
+// flow turns the flags into a Flow, with one message listing every flag that is missing or wrong.
+func (f *flowFlags) flow() (engine.Flow, error) {
+	var fl engine.Flow
+	var problems []string
+	need := func(name, v string) bool {
+		if v == "" {
+			problems = append(problems, "--"+name+" is required")
+			return false
+		}
+		return true
+	}
+	fl.VM, fl.NIC = f.vm, f.nic
+	need("vm", f.vm)
+	if need("direction", f.direction) {
+		d, err := model.ParseDirection(f.direction)
+		if err != nil {
+			problems = append(problems, "--direction "+quote(f.direction)+": must be inbound or outbound")
+		}
+		fl.Direction = d
+	}
+	if need("protocol", f.protocol) {
+		p, err := model.ParseFlowProtocol(f.protocol)
+		if err != nil {
+			problems = append(problems, "--protocol "+quote(f.protocol)+": must be tcp, udp, icmp, esp or ah")
+		}
+		fl.Protocol = p
+	}
+	if need("local", f.local) {
+		a, p, err := engine.ParseEndpoint(f.local)
+		if err != nil {
+			problems = append(problems, "--local: "+err.Error())
+		}
+		fl.LocalIP, fl.LocalPort = a, p
+	}
+	if need("remote", f.remote) {
+		a, p, err := engine.ParseEndpoint(f.remote)
+		if err != nil {
+			problems = append(problems, "--remote: "+err.Error())
+		}
+		fl.RemoteIP, fl.RemotePort = a, p
+	}
+	if len(problems) > 0 {
+		return fl, errors.New(strings.Join(problems, "; "))
+	}
+	return fl, nil
+}
+
+func quote(s string) string { return fmt.Sprintf("%q", model.Printable(s)) }
+
+// newFlagSet makes a flag set that reports errors in one line and prints usage only on -h.
+func newFlagSet(name string, stdout io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() { fmt.Fprint(stdout, usage) }
+	return fs
+}
+
+// parseFlags parses args and returns (exit code, done): done when the caller must stop.
+func parseFlags(fs *flag.FlagSet, args []string, stdout, stderr io.Writer) (int, bool) {
+	err := fs.Parse(args)
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		fmt.Fprint(stdout, usage)
+		return 0, true
+	case err != nil:
+		fmt.Fprintf(stderr, "ipflow %s: %v (run 'ipflow %s -h' for usage)\n", fs.Name(), err, fs.Name())
+		return 2, true
+	case fs.NArg() > 0:
+		fmt.Fprintf(stderr, "ipflow %s: unexpected argument %s (flags start with -; run 'ipflow %s -h')\n", fs.Name(), quote(fs.Arg(0)), fs.Name())
+		return 2, true
+	}
+	return 0, false
+}
+
+// load reads the fixtures named by -f, or the embedded sample. Load errors are printed, one per
+// line; the returned code is what the caller exits with when env is nil.
+func load(paths []string, stderr io.Writer, errCode int) (*model.Environment, int) {
+	srcs := fixtures.Sample()
+	if len(paths) > 0 {
+		var err error
+		if srcs, err = model.ReadPaths(paths); err != nil {
+			fmt.Fprintf(stderr, "ipflow: %v\n", err)
+			return nil, 2
+		}
+	}
+	env, err := model.Load(srcs...)
+	var le *model.LoadError
+	if errors.As(err, &le) {
+		for _, is := range le.Errors {
+			fmt.Fprintf(stderr, "error: %s\n", is)
+		}
+		for _, is := range le.Warnings {
+			fmt.Fprintf(stderr, "warning: %s\n", is)
+		}
+		fmt.Fprintf(stderr, "ipflow: %d error(s) in the fixtures; nothing was evaluated\n", len(le.Errors))
+		return nil, errCode
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "ipflow: %v\n", err)
+		return nil, 2
+	}
+	return env, 0
+}
+
+func runVerify(args []string, stdout, stderr io.Writer) int {
+	fs := newFlagSet("verify", stdout)
+	var paths pathList
+	var ff flowFlags
+	var output string
+	fs.Var(&paths, "f", "fixture file or directory (repeatable)")
+	ff.register(fs)
+	fs.StringVar(&output, "o", "text", "output: text or json")
+	fs.StringVar(&output, "output", "text", "output: text or json")
+	if code, done := parseFlags(fs, args, stdout, stderr); done {
+		return code
+	}
+	output = strings.ToLower(output)
+	if output != "text" && output != "json" {
+		fmt.Fprintf(stderr, "ipflow verify: -o %s: must be text or json\n", quote(output))
+		return 2
+	}
+	flow, err := ff.flow()
+	if err != nil {
+		fmt.Fprintf(stderr, "ipflow verify: %v\n", err)
+		return 2
+	}
+	env, code := load(paths, stderr, 2)
+	if env == nil {
+		return code
+	}
+	for _, w := range env.Warnings {
+		fmt.Fprintf(stderr, "warning: %s\n", w)
+	}
+	res, err := engine.Compile(env).Verify(flow)
+	if err != nil {
+		fmt.Fprintf(stderr, "ipflow verify: %v\n", err)
+		return 2
+	}
+	if output == "json" {
+		data, err := res.MarshalJSON()
+		if err != nil {
+			fmt.Fprintf(stderr, "ipflow verify: %v\n", err)
+			return 2
+		}
+		fmt.Fprintf(stdout, "%s\n", data)
+		return 0
+	}
+	writeText(stdout, res)
+	return 0
+}
+
+func runCheck(args []string, stdout, stderr io.Writer) int {
+	fs := newFlagSet("check", stdout)
+	var paths pathList
+	fs.Var(&paths, "f", "fixture file or directory (repeatable)")
+	if code, done := parseFlags(fs, args, stdout, stderr); done {
+		return code
+	}
+	env, code := load(paths, stderr, 1)
+	if env == nil {
+		return code
+	}
+	for _, w := range env.Warnings {
+		fmt.Fprintf(stderr, "warning: %s\n", w)
+	}
+	fmt.Fprintln(stdout, summary(env))
+	return 0
+}
+
+// summary is one line of counts: what a user checks first after loading their estate.
+func summary(env *model.Environment) string {
+	subnets, rules, nics := 0, 0, 0
+	for _, v := range env.VNets {
+		subnets += len(v.Subnets)
+	}
+	for _, n := range env.NSGs {
+		rules += len(n.Rules)
+	}
+	for _, vm := range env.VMs {
+		nics += len(vm.NICs)
+	}
+	name := env.Name
+	if name == "" {
+		name = "environment"
+	}
+	return fmt.Sprintf("%s: OK: %d VNets, %d subnets, %d NSGs (%d custom rules), %d ASGs, %d VMs, %d NICs, %d admin rules, %d warnings",
+		model.Printable(name), len(env.VNets), subnets, len(env.NSGs), rules, len(env.ASGs), len(env.VMs), nics, len(env.AdminRules), len(env.Warnings))
+}
