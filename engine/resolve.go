@@ -40,7 +40,7 @@ func (e *Engine) resolve(f *Flow) (*target, error) {
 	}
 	vm := ent.vm
 	if !vm.PowerState.Allocated() {
-		return nil, inputErr("vm", "VM %q is %s: IP flow verify requires that the VM is allocated (start it, or pick another VM)", model.Printable(vm.Name), vm.PowerState)
+		return nil, inputErr("vm", "VM %q is %s: IP flow verify requires that the VM is allocated (start it, or pick another VM)", vm.Name, vm.PowerState)
 	}
 	if f.NIC != "" {
 		found := false
@@ -48,7 +48,7 @@ func (e *Engine) resolve(f *Flow) (*target, error) {
 			found = found || n.Name == f.NIC
 		}
 		if !found {
-			return nil, inputErr("nic", "VM %q has no NIC %q; its NICs: %s", model.Printable(vm.Name), model.Printable(f.NIC), nicList(vm))
+			return nil, inputErr("nic", "VM %q has no NIC %q; its NICs: %s", vm.Name, f.NIC, nicList(vm))
 		}
 	}
 	for _, t := range ent.targets {
@@ -57,18 +57,18 @@ func (e *Engine) resolve(f *Flow) (*target, error) {
 		}
 	}
 	if f.NIC != "" {
-		return nil, inputErr("local", "local IP %s is not on NIC %q of VM %q; its NICs: %s", f.LocalIP, model.Printable(f.NIC), model.Printable(vm.Name), nicList(vm))
+		return nil, inputErr("local", "local IP %s is not on NIC %q of VM %q; its NICs: %s", f.LocalIP, f.NIC, vm.Name, nicList(vm))
 	}
-	return nil, inputErr("local", "local IP %s belongs to no NIC of VM %q; its NICs: %s", f.LocalIP, model.Printable(vm.Name), nicList(vm))
+	return nil, inputErr("local", "local IP %s belongs to no NIC of VM %q; its NICs: %s", f.LocalIP, vm.Name, nicList(vm))
 }
 
 func (e *Engine) unknownVM(name string) error {
 	if name == "" {
 		return inputErr("vm", "no VM given; known VMs: %s", listSome(e.vmNames, 12))
 	}
-	msg := fmt.Sprintf("unknown VM %q", model.Printable(name))
+	msg := fmt.Sprintf("unknown VM %q", name)
 	if s := model.Suggest(name, e.vmNames); s != "" {
-		msg += fmt.Sprintf("; did you mean %q?", model.Printable(s))
+		msg += fmt.Sprintf(" (did you mean %q?)", s)
 	}
 	return inputErr("vm", "%s; known VMs: %s", msg, listSome(e.vmNames, 12))
 }

@@ -164,7 +164,7 @@ func (e *Engine) Verify(f Flow) (*Result, error) {
 		switch {
 		case l.NSG == nil:
 			res.Layers = append(res.Layers, LayerTrace{Layer: l, Direction: f.Direction, Status: NoNSG, Match: -1,
-				Reason: fmt.Sprintf("no NSG is associated with %s, so this level allows", describeLevel(l))})
+				Reason: "no NSG is associated, so this level allows"})
 		case decided != "":
 			res.Layers = append(res.Layers, LayerTrace{Layer: l, Direction: f.Direction, Status: NotReached, Match: -1, Reason: "not evaluated: " + decided})
 		default:
@@ -181,13 +181,6 @@ func (e *Engine) Verify(f Flow) (*Result, error) {
 	}
 	res.addNotes()
 	return res, nil
-}
-
-func describeLevel(l *Layer) string {
-	if l.Kind == SubnetLayer {
-		return "subnet " + model.Printable(l.Subnet.Path())
-	}
-	return "network interface " + model.Printable(l.NIC.Name)
 }
 
 func (r *Result) note(format string, args ...any) {

@@ -58,7 +58,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprint(stdout, usage)
 		return 0
 	}
-	msg := fmt.Sprintf("ipflow: unknown command %q; commands are verify, check, import, version", model.Printable(cmd))
+	msg := fmt.Sprintf("ipflow: unknown command %q; commands are verify, check, import, version", cmd)
 	if s := model.Suggest(cmd, []string{"verify", "check", "import", "version", "help"}); s != "" {
 		msg += fmt.Sprintf(" (did you mean %q?)", s)
 	}
@@ -137,28 +137,32 @@ func (f *flowFlags) flow() (engine.Flow, error) {
 	return fl, nil
 }
 
-func quote(s string) string { return fmt.Sprintf("%q", model.Printable(s)) }
+func quote(s string) string { return fmt.Sprintf("%q", s) }
 
 // newFlagSet makes a flag set that reports errors in one line and prints usage only on -h.
-func newFlagSet(name string, stdout io.Writer) *flag.FlagSet {
+func newFlagSet(name string) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
-	fs.Usage = func() { fmt.Fprint(stdout, usage) }
+	fs.Usage = func() {} // usage is printed for -h only; errors get one line
 	return fs
 }
 
 // parseFlags parses args and returns (exit code, done): done when the caller must stop.
 func parseFlags(fs *flag.FlagSet, args []string, stdout, stderr io.Writer) (int, bool) {
 	err := fs.Parse(args)
+	name := "ipflow " + fs.Name()
+	if fs.Name() == "ipflow" {
+		name = "ipflow"
+	}
 	switch {
 	case errors.Is(err, flag.ErrHelp):
 		fmt.Fprint(stdout, usage)
 		return 0, true
 	case err != nil:
-		fmt.Fprintf(stderr, "ipflow %s: %v (run 'ipflow %s -h' for usage)\n", fs.Name(), err, fs.Name())
+		fmt.Fprintf(stderr, "%s: %v (run '%s -h' for usage)\n", name, err, name)
 		return 2, true
 	case fs.NArg() > 0:
-		fmt.Fprintf(stderr, "ipflow %s: unexpected argument %s (flags start with -; run 'ipflow %s -h')\n", fs.Name(), quote(fs.Arg(0)), fs.Name())
+		fmt.Fprintf(stderr, "%s: unexpected argument %s (flags start with -; run '%s -h')\n", name, quote(fs.Arg(0)), name)
 		return 2, true
 	}
 	return 0, false
@@ -195,7 +199,7 @@ func load(paths []string, stderr io.Writer, errCode int) (*model.Environment, in
 }
 
 func runVerify(args []string, stdout, stderr io.Writer) int {
-	fs := newFlagSet("verify", stdout)
+	fs := newFlagSet("verify")
 	var paths pathList
 	var ff flowFlags
 	var output string
@@ -242,7 +246,7 @@ func runVerify(args []string, stdout, stderr io.Writer) int {
 }
 
 func runCheck(args []string, stdout, stderr io.Writer) int {
-	fs := newFlagSet("check", stdout)
+	fs := newFlagSet("check")
 	var paths pathList
 	fs.Var(&paths, "f", "fixture file or directory (repeatable)")
 	if code, done := parseFlags(fs, args, stdout, stderr); done {

@@ -11,7 +11,7 @@ import (
 // runUI opens the terminal UI. Flow flags deep-link: a complete flow opens on its verdict,
 // --vm (and --nic) alone open that VM's NICs (or that NIC's form).
 func runUI(args []string, stdout, stderr io.Writer) int {
-	fs := newFlagSet("ipflow", stdout)
+	fs := newFlagSet("ipflow")
 	var paths pathList
 	var ff flowFlags
 	fs.Var(&paths, "f", "fixture file or directory (repeatable)")
