@@ -379,26 +379,30 @@ func (im *importer) build() {
 	im.collectTags()
 }
 
+// lazy is a message prefix built only when a warning needs it.
+type lazy func() string
+
+func (l lazy) String() string { return l() }
+
 // ---- NSGs and rules ----
 
 func (im *importer) buildNSG(e *entry) *outNSG {
 	n := &outNSG{e: e}
-	where := e.file + ": " + e.label()
+	where := lazy(func() string { return e.file + ": " + e.label() })
 	seen := map[string]bool{}
 	var rules []*outRule
 	addRule := func(id, name string, f *ruleFields, file string) {
-		key := idKey(id)
-		if key == "" {
-			key = "name:" + strings.ToLower(name)
+		// The same rule can come from nsgs.json and from a rule list; only an ID says so.
+		if key := idKey(id); key != "" {
+			if seen[key] {
+				return
+			}
+			seen[key] = true
 		}
-		if seen[key] {
-			return
-		}
-		seen[key] = true
 		if isDefaultRule(name, id, f.Priority) {
 			return
 		}
-		if r := im.convertRule(file+": "+e.label(), name, f); r != nil {
+		if r := im.convertRule(lazy(func() string { return file + ": " + e.label() }), name, f); r != nil {
 			rules = append(rules, r)
 		}
 	}
@@ -454,8 +458,8 @@ func (im *importer) buildNSG(e *entry) *outNSG {
 }
 
 // convertRule converts one custom rule, or warns and returns nil when ipflow cannot represent it.
-func (im *importer) convertRule(where, name string, f *ruleFields) *outRule {
-	desc := fmt.Sprintf("%s, rule %q", where, name)
+func (im *importer) convertRule(where lazy, name string, f *ruleFields) *outRule {
+	desc := lazy(func() string { return fmt.Sprintf("%s, rule %q", where, name) })
 	skip := func(format string, a ...any) *outRule {
 		im.warnf("%s: %s; rule skipped", desc, fmt.Sprintf(format, a...))
 		return nil
@@ -669,7 +673,7 @@ func (im *importer) collectTags() {
 // ---- VNets, subnets, peerings, route tables ----
 
 func (im *importer) buildVNet(e *entry) *outVNet {
-	where := e.file + ": " + e.label()
+	where := lazy(func() string { return e.file + ": " + e.label() })
 	v := &outVNet{e: e, ips: map[netip.Addr]string{}}
 	v6 := 0
 	for _, p := range e.r.AddressSpace.prefixes() {
@@ -731,7 +735,8 @@ func (im *importer) buildVNet(e *entry) *outVNet {
 			continue
 		}
 		seen[key] = true
-		sw := fmt.Sprintf("%s: %s, subnet %q", files[i], e.label(), name)
+		file := files[i]
+		sw := lazy(func() string { return fmt.Sprintf("%s: %s, subnet %q", file, e.label(), name) })
 		if strings.Contains(name, "/") {
 			name = strings.ReplaceAll(name, "/", "_")
 			im.warnf("%s: a subnet name cannot contain '/' (NICs refer to subnets as VNET/SUBNET); imported as %q", sw, name)
@@ -776,7 +781,7 @@ func containsPrefix(ps []netip.Prefix, p netip.Prefix) bool {
 	return false
 }
 
-func (im *importer) buildSubnet(v *outVNet, sw, key, name string, s *subnetRaw) *outSubnet {
+func (im *importer) buildSubnet(v *outVNet, sw lazy, key, name string, s *subnetRaw) *outSubnet {
 	var v4 []string
 	v6 := 0
 	vals := s.AddressPrefixes
@@ -1164,7 +1169,7 @@ func (im *importer) buildVMs() {
 }
 
 func (im *importer) buildNIC(ne *entry) *outNIC {
-	where := ne.file + ": " + ne.label()
+	where := lazy(func() string { return ne.file + ": " + ne.label() })
 	n := &outNIC{e: ne, fwd: ne.r.EnableIPForwarding.Set && ne.r.EnableIPForwarding.V}
 	nsgID := refID(ne.r.NetworkSecurityGroup)
 	if nsgID != "" {
@@ -1187,7 +1192,7 @@ func (im *importer) buildNIC(ne *entry) *outNIC {
 				name = fmt.Sprintf("ipconfig%d", i+1)
 			}
 		}
-		cw := fmt.Sprintf("%s, IP configuration %q", where, name)
+		cw := lazy(func() string { return fmt.Sprintf("%s, IP configuration %q", where, name) })
 		if names[strings.ToLower(name)] {
 			im.warnf("%s: another IP configuration of the NIC has the same name; skipped", cw)
 			continue

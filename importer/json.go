@@ -71,6 +71,14 @@ func (f *flexInt) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
+// present records that a field is there (and not null) without decoding it.
+type present bool
+
+func (p *present) UnmarshalJSON(b []byte) error {
+	*p = string(b) != "null"
+	return nil
+}
+
 // flexBool accepts true/false or the strings "true"/"false".
 type flexBool struct {
 	V   bool
@@ -155,7 +163,7 @@ type resource struct {
 
 	// NSG
 	SecurityRules        []ruleRaw `json:"securityRules"`
-	DefaultSecurityRules []ruleRaw `json:"defaultSecurityRules"`
+	DefaultSecurityRules present   `json:"defaultSecurityRules"` // never imported: ipflow adds them
 	NetworkInterfaces    []nicBack `json:"networkInterfaces"` // back-references
 
 	// Security rule (az network nsg rule list/show)
@@ -396,7 +404,7 @@ func (r *resource) flatten() {
 		r.RemoteAddressSpace = orPtr(r.RemoteAddressSpace, p.RemoteAddressSpace)
 		r.RemoteVirtualNetworkAddressSpace = orPtr(r.RemoteVirtualNetworkAddressSpace, p.RemoteVirtualNetworkAddressSpace)
 		r.SecurityRules = orSlice(r.SecurityRules, p.SecurityRules)
-		r.DefaultSecurityRules = orSlice(r.DefaultSecurityRules, p.DefaultSecurityRules)
+		r.DefaultSecurityRules = r.DefaultSecurityRules || p.DefaultSecurityRules
 		r.NetworkInterfaces = orSlice(r.NetworkInterfaces, p.NetworkInterfaces)
 		r.ruleFields.merge(&p.ruleFields)
 		r.IPConfigurations = orSlice(r.IPConfigurations, p.IPConfigurations)

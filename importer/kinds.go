@@ -165,7 +165,7 @@ func classify(r *resource) (kind, string) {
 	switch {
 	case r.IPConfigurations != nil:
 		return kNIC, ""
-	case r.SecurityRules != nil || r.DefaultSecurityRules != nil:
+	case r.SecurityRules != nil || bool(r.DefaultSecurityRules):
 		return kNSG, ""
 	case r.AddressSpace != nil:
 		return kVNet, ""
