@@ -164,7 +164,7 @@ type resource struct {
 	// NSG
 	SecurityRules        []ruleRaw `json:"securityRules"`
 	DefaultSecurityRules present   `json:"defaultSecurityRules"` // never imported: ipflow adds them
-	NetworkInterfaces    []nicBack `json:"networkInterfaces"` // back-references
+	NetworkInterfaces    []nicBack `json:"networkInterfaces"`    // back-references
 
 	// Security rule (az network nsg rule list/show)
 	ruleFields

@@ -160,7 +160,7 @@ func TestNICs(t *testing.T) {
 	files["nsgs.json"] = append(nsgs, nicNSG)
 	n2 := nic("rg", "nic2", vmID("rg", "vm1"),
 		ipc{"a", "10.0.1.10", subnetID("rg", "v1", "s1"), []string{asgID("rg", "web")}},
-		ipc{"b", "10.2.0.10", subnetID("rg", "v2", "s"), nil}, // another VNet
+		ipc{"b", "10.2.0.10", subnetID("rg", "v2", "s"), nil},  // another VNet
 		ipc{"c", "10.0.9.10", subnetID("rg", "v1", "s1"), nil}, // outside its subnet
 		ipc{"d", "10.0.1.4", subnetID("rg", "v1", "s1"), nil},  // nic1's address
 		ipc{"e", "10.0.1.11", subnetID("rg", "v1", "nope"), nil},

@@ -25,8 +25,8 @@ func vnetID(rg, name string) string {
 	return id(rg, "Microsoft.Network/virtualNetworks", name)
 }
 func subnetID(rg, vnet, name string) string { return vnetID(rg, vnet) + "/subnets/" + name }
-func nicID(rg, name string) string         { return id(rg, "Microsoft.Network/networkInterfaces", name) }
-func vmID(rg, name string) string          { return id(rg, "Microsoft.Compute/virtualMachines", name) }
+func nicID(rg, name string) string          { return id(rg, "Microsoft.Network/networkInterfaces", name) }
+func vmID(rg, name string) string           { return id(rg, "Microsoft.Compute/virtualMachines", name) }
 func asgID(rg, name string) string {
 	return id(rg, "Microsoft.Network/applicationSecurityGroups", name)
 }
