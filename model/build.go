@@ -144,15 +144,16 @@ type loader struct {
 	nics       *registry[*NIC]
 	adminRules *registry[*AdminRule]
 
-	subnetPos   map[*Subnet]Pos // where each valid subnet prefix is written
-	peerRefs    []peerRef
-	nsgAttached map[*NSG]bool
-	asgRefs     []asgRef
-	asgHome     map[*ASG]asgMember // the first member of each ASG, which fixes its VNet
-	ipOwner     map[vnetIP]ipUse
-	ipcPos      map[*IPConfig]Pos
-	subnetNames map[*VNet]map[string]*Subnet
-	adminPrio   []adminPrio
+	subnetPos    map[*Subnet]Pos // where each valid subnet prefix is written
+	peerRefs     []peerRef
+	nsgAttached  map[*NSG]bool
+	asgRefs      []asgRef
+	asgHome      map[*ASG]asgMember // the first member of each ASG, which fixes its VNet
+	ipOwner      map[vnetIP]ipUse
+	ipcPos       map[*IPConfig]Pos // ip_config table headers
+	ipcSubnetPos map[*IPConfig]Pos
+	subnetNames  map[*VNet]map[string]*Subnet
+	adminPrio    []adminPrio
 }
 
 type peerRef struct {
@@ -187,22 +188,23 @@ type ipUse struct {
 
 func newLoader() *loader {
 	l := &loader{
-		fileIdx:     map[string]int{},
-		env:         &Environment{ServiceTags: map[string][]netip.Prefix{}},
-		tags:        map[string]string{},
-		tagPos:      map[string]Pos{},
-		vnets:       newRegistry[*VNet]("vnet"),
-		nsgs:        newRegistry[*NSG]("nsg"),
-		asgs:        newRegistry[*ASG]("asg"),
-		vms:         newRegistry[*VM]("vm"),
-		nics:        newRegistry[*NIC]("nic"),
-		adminRules:  newRegistry[*AdminRule]("admin_rule"),
-		subnetPos:   map[*Subnet]Pos{},
-		nsgAttached: map[*NSG]bool{},
-		asgHome:     map[*ASG]asgMember{},
-		ipOwner:     map[vnetIP]ipUse{},
-		ipcPos:      map[*IPConfig]Pos{},
-		subnetNames: map[*VNet]map[string]*Subnet{},
+		fileIdx:      map[string]int{},
+		env:          &Environment{ServiceTags: map[string][]netip.Prefix{}},
+		tags:         map[string]string{},
+		tagPos:       map[string]Pos{},
+		vnets:        newRegistry[*VNet]("vnet"),
+		nsgs:         newRegistry[*NSG]("nsg"),
+		asgs:         newRegistry[*ASG]("asg"),
+		vms:          newRegistry[*VM]("vm"),
+		nics:         newRegistry[*NIC]("nic"),
+		adminRules:   newRegistry[*AdminRule]("admin_rule"),
+		subnetPos:    map[*Subnet]Pos{},
+		nsgAttached:  map[*NSG]bool{},
+		asgHome:      map[*ASG]asgMember{},
+		ipOwner:      map[vnetIP]ipUse{},
+		ipcPos:       map[*IPConfig]Pos{},
+		ipcSubnetPos: map[*IPConfig]Pos{},
+		subnetNames:  map[*VNet]map[string]*Subnet{},
 	}
 	for _, t := range []string{TagVirtualNetwork, TagInternet, TagAzureLoadBalancer} {
 		l.tags[strings.ToLower(t)] = t
@@ -838,7 +840,10 @@ func (l *loader) readSide(t *tab, side string, admin bool) Side {
 // addressError words a failed address: the key, then what is wrong, with a close tag suggested.
 func (l *loader) addressError(key, item string, err error) string {
 	s := strings.TrimSpace(item)
-	if s != "" && looksLikeTag(s) && !strings.EqualFold(s, "any") && !strings.EqualFold(s, "all") {
+	if s == "" {
+		return key + ": empty address; use *, an IPv4 address or CIDR, or a service tag"
+	}
+	if looksLikeTag(s) && !strings.EqualFold(s, "any") && !strings.EqualFold(s, "all") {
 		if sug := l.suggest(s, l.tagNames); sug != "" {
 			return fmt.Sprintf("%s %q: unknown service tag; did you mean %q?", key, s, sug)
 		}
@@ -992,6 +997,7 @@ func (l *loader) readNIC(t *tab, vm *VM) *NIC {
 	default:
 		var primary *IPConfig
 		var primaryPos Pos
+		cfgNames := make(map[string]*IPConfig, len(cfgs))
 		for i, ct := range cfgs {
 			c := &IPConfig{Name: "ipconfig" + strconv.Itoa(i+1), NIC: n}
 			if s, ok := ct.str("name", false); ok {
@@ -1003,17 +1009,16 @@ func (l *loader) readNIC(t *tab, vm *VM) *NIC {
 			ct.setName(c.Name)
 			ct.unknown(keysIPConfig, nil)
 			dup := false
-			for _, o := range n.IPConfigs {
-				if strings.EqualFold(o.Name, c.Name) {
-					ct.errf("name", "defined twice in nic %q; first defined at %s", n.Name, l.ipcPos[o])
-					dup = true
-				}
+			if o, found := cfgNames[strings.ToLower(c.Name)]; found {
+				ct.errf("name", "defined twice in nic %q; first defined at %s", n.Name, l.ipcPos[o])
+				dup = true
 			}
 			c.Primary, _ = ct.boolean("primary")
 			if !l.readIPConfigFields(ct, c, ct.resource()) || dup {
 				continue
 			}
 			l.ipcPos[c] = ct.hpos()
+			cfgNames[strings.ToLower(c.Name)] = c
 			if c.Primary {
 				if primary != nil {
 					ct.errf("primary", "primary: ip_config %q is already the primary IP configuration of nic %q (%s); at most one is primary", primary.Name, n.Name, primaryPos)
@@ -1037,7 +1042,7 @@ func (l *loader) readNIC(t *tab, vm *VM) *NIC {
 		if home == nil {
 			home = c
 		} else if c.Subnet.VNet != home.Subnet.VNet {
-			l.errAt(l.ipcPos[c], resName(t.resource(), "ip_config", c.Name), fmt.Sprintf(
+			l.errAt(l.ipcSubnetPos[c], resName(t.resource(), "ip_config", c.Name), fmt.Sprintf(
 				"subnet %q is in vnet %q, but ip_config %q of this NIC is in vnet %q; all IP configurations of a NIC must be in one VNet",
 				c.Subnet.Path(), c.Subnet.VNet.Name, home.Name, home.Subnet.VNet.Name))
 		}
@@ -1071,9 +1076,7 @@ func (l *loader) readIPConfigFields(t *tab, c *IPConfig, res string) bool {
 	} else {
 		ok = false
 	}
-	if _, isCfg := l.ipcPos[c]; !isCfg {
-		l.ipcPos[c] = t.hpos()
-	}
+	l.ipcSubnetPos[c] = t.pos("subnet")
 	names, _, _ := t.strs("asgs")
 	if ok {
 		sub := c.Subnet
@@ -1200,49 +1203,62 @@ type adminPrio struct {
 
 // checkAdminPriorities: admin rules that apply to a common VNet cannot share a priority and a
 // direction (Azure requires unique priorities within a rule collection; ipflow has no
-// collections, and rules on disjoint VNets never meet).
+// collections, and rules on disjoint VNets never meet). Linear: one map entry per (direction,
+// priority) and per (direction, priority, VNet).
 func (l *loader) checkAdminPriorities() {
-	groups := map[prioKey][]adminPrio{}
+	type key struct {
+		dir  Direction
+		prio int
+		vnet *VNet // nil: the first rule of this priority and direction, whatever its VNets
+	}
+	everywhere := map[prioKey]*AdminRule{} // the first rule with no vnets (every VNet)
+	first := map[key]*AdminRule{}
 	for _, p := range l.adminPrio {
-		k := prioKey{p.rule.Direction, p.rule.Priority}
-		for _, prev := range groups[k] {
-			if v, overlap := sharedVNet(prev.rule, p.rule, l.env.VNets); overlap {
-				where := "every VNet"
-				if v != nil {
-					where = fmt.Sprintf("vnet %q", v.Name)
+		r := p.rule
+		k := prioKey{r.Direction, r.Priority}
+		var clash *AdminRule
+		var where *VNet
+		switch {
+		case everywhere[k] != nil:
+			clash = everywhere[k]
+			if r.VNets != nil {
+				where = r.VNets[0]
+			}
+		case r.VNets == nil:
+			clash = first[key{k.dir, k.prio, nil}]
+			if clash != nil && clash.VNets != nil {
+				where = clash.VNets[0]
+			}
+		default:
+			for _, v := range r.VNets {
+				if c := first[key{k.dir, k.prio, v}]; c != nil {
+					clash, where = c, v
+					break
 				}
-				l.errAt(p.pos, p.t.resource(), fmt.Sprintf(
-					"conflicts with admin_rule %q (%s), which also applies to %s: Rules cannot have the same Priority and Direction (priority %d, %s)",
-					prev.rule.Name, prev.rule.Pos, where, p.rule.Priority, p.rule.Direction))
-				break
 			}
 		}
-		groups[k] = append(groups[k], p)
-	}
-}
-
-// sharedVNet reports whether two admin rules apply to a common VNet, and one such VNet (nil
-// when both apply to every VNet and there are none).
-func sharedVNet(a, b *AdminRule, all []*VNet) (*VNet, bool) {
-	switch {
-	case a.VNets == nil && b.VNets == nil:
-		if len(all) > 0 {
-			return all[0], true
+		if clash != nil {
+			scope := "every VNet"
+			if where != nil {
+				scope = fmt.Sprintf("vnet %q", where.Name)
+			}
+			l.errAt(p.pos, p.t.resource(), fmt.Sprintf(
+				"conflicts with admin_rule %q (%s), which also applies to %s: Rules cannot have the same Priority and Direction (priority %d, %s)",
+				clash.Name, clash.Pos, scope, r.Priority, r.Direction))
+			continue
 		}
-		return nil, true
-	case a.VNets == nil:
-		return b.VNets[0], len(b.VNets) > 0
-	case b.VNets == nil:
-		return a.VNets[0], len(a.VNets) > 0
-	}
-	for _, x := range a.VNets {
-		for _, y := range b.VNets {
-			if x == y {
-				return x, true
+		if first[key{k.dir, k.prio, nil}] == nil {
+			first[key{k.dir, k.prio, nil}] = r
+		}
+		if r.VNets == nil {
+			everywhere[k] = r
+		}
+		for _, v := range r.VNets {
+			if first[key{k.dir, k.prio, v}] == nil {
+				first[key{k.dir, k.prio, v}] = r
 			}
 		}
 	}
-	return nil, false
 }
 
 func (l *loader) finalWarnings() {

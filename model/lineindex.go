@@ -18,7 +18,14 @@ type lnode struct {
 	line int // line of the header, of the inline table's '{', or of the key that created it
 	keys []lkey
 	kids []lkids
+
+	// Indexes of keys and kids by name, built once a table has many (so that a table of
+	// 100,000 keys is not scanned 100,000 times).
+	keyIdx map[string]int
+	kidIdx map[string]int
 }
+
+const lnodeMapAt = 16
 
 type lkey struct {
 	name string
@@ -35,6 +42,12 @@ func (n *lnode) keyLine(key string) int {
 	if n == nil {
 		return 0
 	}
+	if n.keyIdx != nil {
+		if i, ok := n.keyIdx[key]; ok {
+			return n.keys[i].line
+		}
+		return 0
+	}
 	for _, k := range n.keys {
 		if k.name == key {
 			return k.line
@@ -48,48 +61,72 @@ func (n *lnode) kid(key string, i int) *lnode {
 	if n == nil {
 		return nil
 	}
-	for _, k := range n.kids {
-		if k.name == key {
-			if i >= 0 && i < len(k.nodes) {
-				return k.nodes[i]
-			}
-			return nil
+	if k := n.kidsNamed(key); k != nil && i >= 0 && i < len(k.nodes) {
+		return k.nodes[i]
+	}
+	return nil
+}
+
+func (n *lnode) kidsNamed(key string) *lkids {
+	if n.kidIdx != nil {
+		if i, ok := n.kidIdx[key]; ok {
+			return &n.kids[i]
+		}
+		return nil
+	}
+	for i := range n.kids {
+		if n.kids[i].name == key {
+			return &n.kids[i]
 		}
 	}
 	return nil
 }
 
 func (n *lnode) addKey(name string, line int) {
-	for _, k := range n.keys {
-		if k.name == name {
-			return
-		}
+	if n.keyLine(name) > 0 {
+		return
 	}
 	if n.keys == nil {
 		n.keys = make([]lkey, 0, 12) // one allocation for a typical rule
 	}
 	n.keys = append(n.keys, lkey{name, line})
+	switch {
+	case n.keyIdx != nil:
+		n.keyIdx[name] = len(n.keys) - 1
+	case len(n.keys) == lnodeMapAt:
+		n.keyIdx = make(map[string]int, 2*lnodeMapAt)
+		for i, k := range n.keys {
+			if _, dup := n.keyIdx[k.name]; !dup {
+				n.keyIdx[k.name] = i
+			}
+		}
+	}
 }
 
 // appendKid adds a new table instance named key below n.
 func (n *lnode) appendKid(key string, line int) *lnode {
 	c := &lnode{line: line}
-	for i := range n.kids {
-		if n.kids[i].name == key {
-			n.kids[i].nodes = append(n.kids[i].nodes, c)
-			return c
-		}
+	if k := n.kidsNamed(key); k != nil {
+		k.nodes = append(k.nodes, c)
+		return c
 	}
 	n.kids = append(n.kids, lkids{name: key, nodes: []*lnode{c}})
+	switch {
+	case n.kidIdx != nil:
+		n.kidIdx[key] = len(n.kids) - 1
+	case len(n.kids) == lnodeMapAt:
+		n.kidIdx = make(map[string]int, 2*lnodeMapAt)
+		for i, k := range n.kids {
+			n.kidIdx[k.name] = i
+		}
+	}
 	return c
 }
 
 // lastKid is the last table instance named key below n, created when there is none.
 func (n *lnode) lastKid(key string, line int) *lnode {
-	for _, k := range n.kids {
-		if k.name == key && len(k.nodes) > 0 {
-			return k.nodes[len(k.nodes)-1]
-		}
+	if k := n.kidsNamed(key); k != nil && len(k.nodes) > 0 {
+		return k.nodes[len(k.nodes)-1]
 	}
 	return n.appendKid(key, line)
 }
@@ -144,14 +181,10 @@ func indexLines(text string) *lnode {
 				cur = n.appendKid(last, line)
 			} else {
 				// [a] after an implicit [a.b] reuses the implicit table.
-				cur = nil
-				for _, k := range n.kids {
-					if k.name == last && len(k.nodes) > 0 {
-						cur = k.nodes[len(k.nodes)-1]
-						cur.line = line
-					}
-				}
-				if cur == nil {
+				if k := n.kidsNamed(last); k != nil && len(k.nodes) > 0 {
+					cur = k.nodes[len(k.nodes)-1]
+					cur.line = line
+				} else {
 					cur = n.appendKid(last, line)
 				}
 			}

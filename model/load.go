@@ -94,6 +94,10 @@ func pathErr(err error) string {
 	return err.Error()
 }
 
+// recoverPanics turns a bug in Load into an error instead of a crash; the fuzz tests turn it
+// off to see the stack.
+var recoverPanics = true
+
 // srcFile is one decoded source.
 type srcFile struct {
 	name  string
@@ -109,6 +113,9 @@ type srcFile struct {
 func Load(srcs ...Source) (env *Environment, err error) {
 	l := newLoader()
 	defer func() {
+		if !recoverPanics {
+			return
+		}
 		if r := recover(); r != nil {
 			// Defence in depth: a bug must surface as an error, not crash the program.
 			l.errAt(Pos{}, "", fmt.Sprintf("internal error while loading fixtures (please report): %v", r))
