@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/netip"
 	"os"
 	"strings"
 
@@ -117,15 +118,23 @@ func (f *flowFlags) flow() (engine.Flow, error) {
 		}
 		fl.Protocol = p
 	}
+	// ICMP, ESP and AH have no ports: IP alone is enough for them.
+	endpoint := func(s string) (netip.Addr, engine.Port, error) {
+		if !fl.Protocol.HasPorts() && fl.Protocol != model.AnyProtocol && !strings.Contains(s, ":") {
+			a, err := model.ParseIP(strings.TrimSpace(s))
+			return a, 0, err
+		}
+		return engine.ParseEndpoint(s)
+	}
 	if need("local", f.local) {
-		a, p, err := engine.ParseEndpoint(f.local)
+		a, p, err := endpoint(f.local)
 		if err != nil {
 			problems = append(problems, "--local: "+err.Error())
 		}
 		fl.LocalIP, fl.LocalPort = a, p
 	}
 	if need("remote", f.remote) {
-		a, p, err := engine.ParseEndpoint(f.remote)
+		a, p, err := endpoint(f.remote)
 		if err != nil {
 			problems = append(problems, "--remote: "+err.Error())
 		}

@@ -19,9 +19,10 @@ func writeText(w io.Writer, r *engine.Result) {
 		if l.Status != engine.Evaluated {
 			continue
 		}
-		nameW := 4
+		nameW, accessW := 4, 4
 		for _, r := range l.Rules()[:len(l.Tried)] {
 			nameW = max(nameW, len(model.Printable(r.Name)))
+			accessW = max(accessW, len(r.Access.String()))
 		}
 		for i := range l.Tried {
 			c := l.Check(i)
@@ -29,7 +30,7 @@ func writeText(w io.Writer, r *engine.Result) {
 			if c.Fields.All() {
 				mark = "✓"
 			}
-			fmt.Fprintf(w, "     %s %5d  %-*s  %-11s  %s\n", mark, c.Rule.Priority, nameW, model.Printable(c.Rule.Name), c.Rule.Access, r.Reason(c))
+			fmt.Fprintf(w, "     %s %5d  %-*s  %-*s  %s\n", mark, c.Rule.Priority, nameW, model.Printable(c.Rule.Name), accessW, c.Rule.Access, r.Reason(c))
 		}
 		if rest := len(l.Rules()) - len(l.Tried); rest > 0 {
 			fmt.Fprintf(w, "     … %d later rule(s) not evaluated\n", rest)
@@ -57,6 +58,11 @@ func layerTitle(l *engine.LayerTrace, d model.Direction) string {
 	switch {
 	case l.Status != engine.Evaluated:
 		b.WriteString(": " + l.Reason)
+	case len(l.Rules()) == 0:
+		fmt.Fprintf(&b, ": no %s rules", strings.ToLower(d.String()))
+		if l.Kind == engine.AdminLayer {
+			b.WriteString(", so the NSGs decide")
+		}
 	case l.Matched() == nil:
 		b.WriteString(": no rule matched")
 		if l.Kind == engine.AdminLayer {
