@@ -209,6 +209,7 @@ func TestRuleConversion(t *testing.T) {
 		{"host bits set", rule("r", 100, "sourceAddressPrefix", "10.1.2.3/16"), "Tcp 10.1.0.0/16 * -> * 22", `"10.1.2.3/16" has host bits set; imported as 10.1.0.0/16`},
 		{"IPv6 among IPv4", rule("r", 100, "sourceAddressPrefix", nil, "sourceAddressPrefixes", []string{"10.0.0.0/8", "2001:db8::/32"}), "Tcp 10.0.0.0/8 * -> * 22", "1 IPv6 source prefix dropped"},
 		{"name not Azure's pattern", rule("bad name!", 100), "Tcp * * -> * 22", `imported as "bad_name_"`},
+		{"long name with spaces", rule(strings.Repeat("allow web ", 10), 100), "Tcp * * -> * 22", `imported as "allow_web_allow_web_`},
 		{"no port fields", rule("r", 100, "destinationPortRange", nil, "destinationPortRanges", nil), "Tcp * * -> * *", "no destination port range; imported as *"},
 		{"description over 140", rule("r", 100, "description", strings.Repeat("é", 150)), "Tcp * * -> * 22", "cut to 140"},
 

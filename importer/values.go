@@ -241,19 +241,17 @@ func ruleNameOK(s string) bool {
 // fixRuleName makes a name that follows Azure's rule: other characters become '_', and it is cut
 // to 80 characters.
 func fixRuleName(s string) string {
-	var b strings.Builder
+	out := make([]byte, 0, min(len(s), 80))
 	for _, r := range s {
-		switch {
-		case r < utf8.RuneSelf && (r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_' || r == '.' || r == '-'):
-			b.WriteRune(r)
-		default:
-			b.WriteByte('_')
-		}
-		if b.Len() >= 80 {
+		if len(out) == 80 {
 			break
 		}
+		if r < utf8.RuneSelf && (r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_' || r == '.' || r == '-') {
+			out = append(out, byte(r))
+		} else {
+			out = append(out, '_')
+		}
 	}
-	out := []byte(b.String())
 	if len(out) == 0 {
 		return "rule"
 	}
