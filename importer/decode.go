@@ -361,7 +361,7 @@ func (d *decoded) unwrap(b []byte, env *envelope, depth int) {
 			raw = env.Data
 			d.shape = "Resource Graph response"
 		}
-		d.paged = strings.TrimSpace(env.NextLink) != ""
+		d.paged = strings.TrimSpace(env.NextLink+env.SkipToken+env.SkipTok2) != ""
 		elems, _, err := splitArray(raw, skipWS(raw, 0))
 		if err != nil {
 			return

@@ -199,7 +199,7 @@ func (im *importer) addFile(fi int, d *decoded) (bool, error) {
 		return false, &FileError{File: d.name, Msg: msg, noKind: true}
 	}
 	if d.paged {
-		im.warnf("%s: a REST list response with a nextLink: only its first page is here; the rest of the list is missing", d.name)
+		im.warnf("%s: a paged list response (nextLink or skip_token is set): only its first page is here; the rest of the list is missing", d.name)
 	}
 	if len(otherTypes) > 0 {
 		im.warnf("%s: skipped %s, which ipflow does not use", d.name, typeList(otherTypes))

@@ -448,6 +448,8 @@ type envelope struct {
 	Data      json.RawMessage            `json:"data"`
 	Values    json.RawMessage            `json:"values"`
 	NextLink  string                     `json:"nextLink"`
+	SkipToken string                     `json:"skip_token"` // Resource Graph: more pages
+	SkipTok2  string                     `json:"$skipToken"`
 	Responses map[string]json.RawMessage `json:"responses"`
 	Cloud     string                     `json:"cloud"`
 }

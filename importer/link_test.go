@@ -221,8 +221,14 @@ func TestPagedList(t *testing.T) {
 	files := baseEstate()
 	files["nsgs.json"] = obj{"value": files["nsgs.json"], "nextLink": "https://management.azure.com/...&$skiptoken=abc"}
 	out, _ := run(t, files)
-	if !hasWarning(out.Warnings, "nsgs.json: a REST list response with a nextLink") {
+	if !hasWarning(out.Warnings, "nsgs.json: a paged list response") {
 		t.Errorf("warnings:\n%s", strings.Join(out.Warnings, "\n"))
+	}
+	files = baseEstate()
+	files["nsgs.json"] = obj{"count": 1, "data": files["nsgs.json"], "skip_token": "ew0KICAiJGlkIjogIjEiLA0K"}
+	out, _ = run(t, files)
+	if !hasWarning(out.Warnings, "nsgs.json: a paged list response") {
+		t.Errorf("Resource Graph: warnings:\n%s", strings.Join(out.Warnings, "\n"))
 	}
 }
 
