@@ -55,11 +55,10 @@ type verdictScreen struct {
 
 func newVerdict(c *ctx, res *engine.Result) *verdictScreen {
 	s := &verdictScreen{c: c, res: res, decided: -1, sel: -1, accessW: 6}
-	d := res.Flow.Direction
 	n := 0
 	for i := range res.Layers {
 		if res.Layers[i].Status == engine.Evaluated {
-			n += len(res.Layers[i].Rules(d))
+			n += len(res.Layers[i].Rules())
 		}
 		n += 2
 	}
@@ -71,10 +70,10 @@ func newVerdict(c *ctx, res *engine.Result) *verdictScreen {
 			s.rows = append(s.rows, vrow{kind: rowReason, layer: int32(li)})
 			continue
 		}
-		for ri, r := range lt.Rules(d) {
+		for ri, r := range lt.Rules() {
 			row := len(s.rows)
 			s.rows = append(s.rows, vrow{kind: rowRule, layer: int32(li), rule: int32(ri)})
-			if ri < len(lt.Checks) {
+			if ri < len(lt.Tried) {
 				s.steps = append(s.steps, row)
 			}
 			if s.state(li, ri) == stDeciding {
@@ -121,11 +120,11 @@ func (s *verdictScreen) help() help.KeyMap {
 func (s *verdictScreen) state(li, ri int) ruleState {
 	lt := &s.res.Layers[li]
 	switch {
-	case ri >= len(lt.Checks):
+	case ri >= len(lt.Tried):
 		return stNotEval
 	case ri != lt.Match:
 		return stFailed
-	case lt.Layer == s.res.Layer && lt.Checks[ri].Rule == s.res.Rule:
+	case lt.Layer == s.res.Layer && lt.Rules()[ri] == s.res.Rule:
 		return stDeciding
 	}
 	return stMatched
@@ -347,7 +346,7 @@ func (s *verdictScreen) row(i, w, nameW, resW int) string {
 		return st.Dim.Render(trunc("    "+safe(lt.Reason), w))
 	}
 	ri := int(r.rule)
-	rule := lt.Rules(s.res.Flow.Direction)[ri]
+	rule := lt.Rules()[ri]
 	state := s.state(int(r.layer), ri)
 	sel := i == s.sel
 	gutter := " "
@@ -357,16 +356,16 @@ func (s *verdictScreen) row(i, w, nameW, resW int) string {
 	var mark, result string
 	switch state {
 	case stFailed:
-		c := lt.Checks[ri]
+		c := lt.Check(ri)
 		mark = "✗"
 		f, _ := c.Fields.FirstFailed()
 		result = safe(s.res.Why(c, f))
 	case stMatched:
 		mark = "✓"
-		result = safe(s.res.Reason(lt.Checks[ri]))
+		result = safe(s.res.Reason(lt.Check(ri)))
 	case stDeciding:
 		mark = "▶"
-		result = safe(s.res.Reason(lt.Checks[ri]))
+		result = safe(s.res.Reason(lt.Check(ri)))
 	default:
 		mark = "·"
 		result = "not evaluated"
@@ -374,7 +373,7 @@ func (s *verdictScreen) row(i, w, nameW, resW int) string {
 	prio := fitLeft(itoa(rule.Priority), 5)
 	name := fit(safe(rule.Name), nameW)
 	access := fit(rule.Access.String(), s.accessW)
-	res := trunc(shorten(result, resW), resW)
+	res := trunc(shorten(result), resW)
 	switch state {
 	case stDeciding:
 		line := gutter + " " + mark + " " + prio + " " + name + " " + access + " " + res
@@ -437,13 +436,13 @@ func (s *verdictScreen) layerHeading(li, w int) string {
 		r := lt.Matched()
 		switch {
 		case r == nil && lt.Kind == engine.AdminLayer:
-			outcome = "no rule matches → the NSGs decide"
+			outcome = "no match → NSGs decide"
 		case r == nil:
-			outcome = "no rule matches"
+			outcome = "no match"
 		case lt.Layer == s.res.Layer && r == s.res.Rule:
-			outcome = "▶ " + accessWord(r.Access) + ": decides"
+			outcome = "▶ " + accessWord(r.Access) + ", decides"
 		case lt.Kind == engine.AdminLayer:
-			outcome = "✓ allows → the NSGs decide"
+			outcome = "✓ allows → NSGs decide"
 		default:
 			outcome = "✓ allows → next layer"
 		}
@@ -468,9 +467,10 @@ func (s *verdictScreen) selected() (lt *engine.LayerTrace, rule *model.Rule, ri 
 	r := s.rows[s.sel]
 	lt = &s.res.Layers[r.layer]
 	ri = int(r.rule)
-	rule = lt.Rules(s.res.Flow.Direction)[ri]
-	if ri < len(lt.Checks) {
-		check = &lt.Checks[ri]
+	rule = lt.Rules()[ri]
+	if ri < len(lt.Tried) {
+		c := lt.Check(ri)
+		check = &c
 	}
 	return lt, rule, ri, check
 }
@@ -557,7 +557,7 @@ func (s *verdictScreen) outcome(lt *engine.LayerTrace, ri int, check *engine.Rul
 		next := "the next layer"
 		for j := int(li) + 1; j < len(s.res.Layers); j++ {
 			if n := s.res.Layers[j]; n.Status != engine.NotReached {
-				next = strings.ToLower(s.layerName(&n))
+				next = s.layerName(&n)
 				break
 			}
 		}
@@ -631,10 +631,10 @@ func describeSide(sd model.Side) string {
 	return addr + ":" + ports
 }
 
-// shorten abbreviates a reason that does not fit its column: "dst port 123 is not in 443".
-func shorten(s string, w int) string {
-	if width(s) <= w {
-		return s
-	}
-	return strings.NewReplacer("destination", "dst", "source", "src", "protocol", "proto").Replace(s)
+// shortener abbreviates reasons in the chain's narrow column: "dst port 123 is not in 443".
+// The step panel below it has them in full.
+var shortener = strings.NewReplacer("destination", "dst", "source", "src", "protocol", "proto")
+
+func shorten(s string) string {
+	return shortener.Replace(s)
 }

@@ -1,0 +1,105 @@
+package tui
+
+import (
+	"bytes"
+	"net/netip"
+	"testing"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/colorprofile"
+	"github.com/charmbracelet/x/ansi"
+	"github.com/charmbracelet/x/exp/golden"
+	"github.com/charmbracelet/x/exp/teatest/v2"
+
+	"ipflow/engine"
+	"ipflow/model"
+)
+
+// Frame goldens of every screen at 80×24 and at the minimum size, escape codes stripped (so
+// they do not depend on the colour profile). Update with: go test ./tui -update
+func TestGolden(t *testing.T) {
+	eng := sampleEngine(t)
+	deny := engine.Flow{VM: "web-01", Direction: model.Inbound, Protocol: model.TCP,
+		LocalIP: netip.MustParseAddr("10.0.1.4"), LocalPort: 123,
+		RemoteIP: netip.MustParseAddr("13.107.21.200"), RemotePort: 60000}
+	allow := engine.Flow{VM: "web-01", Direction: model.Inbound, Protocol: model.TCP,
+		LocalIP: netip.MustParseAddr("10.0.1.4"), LocalPort: 443,
+		RemoteIP: netip.MustParseAddr("10.2.1.4"), RemotePort: 50000}
+	refused := engine.Flow{VM: "web-02", Direction: model.Outbound, Protocol: model.UDP,
+		LocalIP: netip.MustParseAddr("10.0.1.9"), LocalPort: 53,
+		RemoteIP: netip.MustParseAddr("8.8.8.8"), RemotePort: 53}
+	admin := engine.Flow{VM: "db-01", Direction: model.Inbound, Protocol: model.TCP,
+		LocalIP: netip.MustParseAddr("10.2.1.4"), LocalPort: 9100,
+		RemoteIP: netip.MustParseAddr("10.0.2.10"), RemotePort: engine.AnyPort}
+
+	cases := []struct {
+		name  string
+		start Start
+		keys  []string
+		text  string
+	}{
+		{name: "vms"},
+		{name: "vms_filter", keys: []string{"/"}, text: "0.1"},
+		{name: "vms_help", keys: []string{"?"}},
+		{name: "nics", start: Start{VM: "web-02"}},
+		{name: "nics_deallocated", start: Start{VM: "batch-01"}},
+		{name: "form", start: Start{VM: "web-01", NIC: "web-01-nic"}},
+		{name: "form_invalid", start: Start{VM: "web-01", NIC: "web-01-nic"}, keys: []string{"down"}, text: "13.107.300.1"},
+		{name: "form_refused", start: Start{Flow: &refused}},
+		{name: "verdict_deny", start: Start{Flow: &deny}},
+		{name: "verdict_deny_step1", start: Start{Flow: &deny}, keys: []string{"g"}},
+		{name: "verdict_allow", start: Start{Flow: &allow}},
+		{name: "verdict_allow_passed_on", start: Start{Flow: &allow}, keys: []string{"p"}},
+		{name: "verdict_admin_always_allow", start: Start{Flow: &admin}},
+	}
+	for _, size := range []struct{ w, h int }{{80, 24}, {MinWidth, MinHeight}} {
+		for _, c := range cases {
+			t.Run(c.name+"_"+itoa(size.w)+"x"+itoa(size.h), func(t *testing.T) {
+				m := sized(eng, c.start, size.w, size.h)
+				m = send(t, m, c.keys...)
+				m = typeText(m, c.text)
+				checkFrame(t, m, size.w, size.h)
+				golden.RequireEqual(t, []byte(frame(m)+"\n"))
+			})
+		}
+	}
+	t.Run("too_small_49x12", func(t *testing.T) {
+		m := sized(eng, Start{}, MinWidth-1, MinHeight)
+		golden.RequireEqual(t, []byte(frame(m)+"\n"))
+	})
+}
+
+// A real program, driven through teatest: VM list → filter → NIC → form → verdict → quit.
+func TestTeatestFlow(t *testing.T) {
+	eng := sampleEngine(t)
+	tm := teatest.NewTestModel(t, New(eng, Start{}),
+		teatest.WithInitialTermSize(80, 24),
+		teatest.WithProgramOptions(tea.WithColorProfile(colorprofile.Ascii)))
+	waitFor := func(s string) {
+		t.Helper()
+		teatest.WaitFor(t, tm.Output(), func(b []byte) bool {
+			return bytes.Contains([]byte(ansi.Strip(string(b))), []byte(s))
+		}, teatest.WithDuration(5*time.Second), teatest.WithCheckInterval(10*time.Millisecond))
+	}
+	waitFor("Virtual machines")
+	tm.Send(keyMsg("/"))
+	tm.Type("db-0")
+	waitFor("1 of 7 VMs match")
+	tm.Send(keyMsg("enter"))
+	tm.Send(keyMsg("enter"))
+	waitFor("db-01-nic")
+	tm.Send(keyMsg("enter"))
+	waitFor("Flow to check on db-01")
+	tm.Type("1433")
+	tm.Send(keyMsg("tab"))
+	tm.Type("10.1.1.4")
+	tm.Send(keyMsg("enter"))
+	waitFor("Access allowed")
+	tm.Send(keyMsg("q"))
+	fm := tm.FinalModel(t, teatest.WithFinalTimeout(5*time.Second)).(Model)
+	res := fm.Result()
+	if res == nil || res.Access != model.Allow || res.RuleName() != "securityRules/allow-app-to-sql" {
+		t.Fatalf("final verdict %+v", res)
+	}
+}
