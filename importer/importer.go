@@ -58,6 +58,7 @@ func ExpandPaths(paths []string) ([]Input, error) {
 	var out []Input
 	var errs []error
 	for _, p := range paths {
+		p = filepath.Clean(p)
 		st, err := os.Stat(p)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", p, unwrapPathErr(err)))
@@ -117,6 +118,18 @@ func Import(inputs []Input) (*Output, error) {
 		}
 		return bytes.Compare(ins[i].Data, ins[j].Data) < 0
 	})
+	// The same file named twice (or a folder and a file in it) is read once.
+	uniq := ins[:0]
+	for i, in := range ins {
+		if i > 0 && in.Name == ins[i-1].Name && bytes.Equal(in.Data, ins[i-1].Data) {
+			if !in.InFolder {
+				uniq[len(uniq)-1].InFolder = false
+			}
+			continue
+		}
+		uniq = append(uniq, in)
+	}
+	ins = uniq
 	ds := make([]*decoded, len(ins))
 	for i, in := range ins {
 		ds[i] = &decoded{name: in.Name, data: in.Data, inFolder: in.InFolder}

@@ -263,6 +263,14 @@ func TestImportFolder(t *testing.T) {
 	if !bytes.Contains(out.TOML, []byte("#   "+filepath.Join("testdata", "cli", "vnets.json")+"\n")) {
 		t.Errorf("header does not name the files:\n%.400s", out.TOML)
 	}
+	// A folder and a file in it: the file is read once.
+	twice, err := ExpandPaths([]string{filepath.Join("testdata", "cli"), filepath.Join("testdata", "cli", "vnets.json")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := mustImport(t, twice); !bytes.Equal(got.TOML, out.TOML) {
+		t.Errorf("a file named twice changes the fixture:\n%.600s", got.TOML)
+	}
 	if _, err := ExpandPaths([]string{"testdata/no-such-dir"}); err == nil || !strings.Contains(err.Error(), "no-such-dir") {
 		t.Errorf("missing path: err = %v", err)
 	}
