@@ -507,6 +507,11 @@ func (s *formScreen) view(w, h int) ([]string, *tea.Cursor) {
 			note = st.Faint.Render(s.proto.FlowString() + " has no ports")
 		default:
 			note = st.Dim.Render(s.hint(f))
+			if focused && f == fDir {
+				note += st.Faint.Render("  ←/→ i/o")
+			} else if focused && f == fProto {
+				note = st.Dim.Render(s.hint(f)) + st.Faint.Render("  ←/→ t/u/i/e/a")
+			}
 		}
 		row := marker + label + value
 		if below {

@@ -27,7 +27,8 @@ type Styles struct {
 	DenyBanner  lipgloss.Style // ✗ Access denied
 	Allow       lipgloss.Style // the word Allow in a rule row
 	Deny        lipgloss.Style // the word Deny in a rule row
-	Deciding    lipgloss.Style // the deciding rule's row: reverse and bold, with a ▶ marker
+	Deciding    lipgloss.Style // the deciding rule's row when it allows: reverse and bold, with a ▶ marker
+	DecidingDen lipgloss.Style // the same when it denies
 	Matched     lipgloss.Style // a rule that matched in a layer that did not decide
 	Pass        lipgloss.Style // ✓ of a check
 	Fail        lipgloss.Style // ✗ of a check
@@ -50,7 +51,7 @@ func NewStyles(isDark bool) *Styles {
 	red := ld(lipgloss.Color("#C0182E"), lipgloss.Color("#FF6B6B"))
 	yellow := ld(lipgloss.Color("#8A5A00"), lipgloss.Color("#E5C05C"))
 	dim := ld(lipgloss.Color("#5C5C5C"), lipgloss.Color("#A8A8A8"))
-	faint := ld(lipgloss.Color("#8A8A8A"), lipgloss.Color("#6C6C6C"))
+	faint := ld(lipgloss.Color("#9A9A9A"), lipgloss.Color("#767676"))
 	matchFg := ld(lipgloss.Color("#0055AA"), lipgloss.Color("#5FD7FF"))
 
 	s := &Styles{
@@ -60,7 +61,7 @@ func NewStyles(isDark bool) *Styles {
 		Title:     lipgloss.NewStyle().Bold(true),
 		Header:    lipgloss.NewStyle().Bold(true).Underline(true),
 		Dim:       lipgloss.NewStyle().Foreground(dim),
-		Faint:     lipgloss.NewStyle().Faint(true).Foreground(faint),
+		Faint:     lipgloss.NewStyle().Faint(true), // dimmed default colour: reads on any background, survives NO_COLOR
 		Selected:  lipgloss.NewStyle().Reverse(true),
 		Match:     lipgloss.NewStyle().Bold(true).Underline(true).Foreground(matchFg),
 
@@ -72,7 +73,8 @@ func NewStyles(isDark bool) *Styles {
 		DenyBanner:  lipgloss.NewStyle().Bold(true).Reverse(true).Foreground(red),
 		Allow:       lipgloss.NewStyle().Foreground(green),
 		Deny:        lipgloss.NewStyle().Foreground(red),
-		Deciding:    lipgloss.NewStyle().Bold(true).Reverse(true),
+		Deciding:    lipgloss.NewStyle().Bold(true).Reverse(true).Foreground(green),
+		DecidingDen: lipgloss.NewStyle().Bold(true).Reverse(true).Foreground(red),
 		Matched:     lipgloss.NewStyle().Bold(true),
 		Pass:        lipgloss.NewStyle().Foreground(green),
 		Fail:        lipgloss.NewStyle().Bold(true).Foreground(red),

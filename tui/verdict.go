@@ -18,6 +18,7 @@ const (
 	rowLayer  rowKind = iota // a layer's heading: admin rules, or an NSG with what it is applied to
 	rowRule                  // one rule of an evaluated layer
 	rowReason                // why a layer was not evaluated, or has no NSG
+	rowEmpty                 // an evaluated layer without rules of the flow's direction
 )
 
 // vrow is one line of the chain. The chain of two 1000-rule NSGs has a couple of thousand
@@ -69,6 +70,9 @@ func newVerdict(c *ctx, res *engine.Result) *verdictScreen {
 		if lt.Status != engine.Evaluated {
 			s.rows = append(s.rows, vrow{kind: rowReason, layer: int32(li)})
 			continue
+		}
+		if len(lt.Rules()) == 0 {
+			s.rows = append(s.rows, vrow{kind: rowEmpty, layer: int32(li)})
 		}
 		for ri, r := range lt.Rules() {
 			row := len(s.rows)
@@ -286,7 +290,17 @@ func (s *verdictScreen) banner(w int) []string {
 	}
 	lines = append(lines, trunc(lab("Flow")+r.Flow.String()+st.Dim.Render(" on "+r.Target()), w))
 	for _, n := range r.Notes {
-		lines = append(lines, st.Warn.Render(trunc(lab("Note")+n, w)))
+		wrapped := wrap(safe(n), w-6, 0)
+		if len(wrapped) > 2 { // at most two lines a note; the copy (y) has it whole
+			wrapped = []string{wrapped[0], trunc(strings.Join(wrapped[1:], " "), w-6)}
+		}
+		for i, l := range wrapped {
+			if i == 0 {
+				lines = append(lines, lab("Note")+st.Warn.Render(l))
+			} else {
+				lines = append(lines, "      "+st.Warn.Render(trunc(l, w-6)))
+			}
+		}
 	}
 	return lines
 }
@@ -344,6 +358,8 @@ func (s *verdictScreen) row(i, w, nameW, resW int) string {
 		return s.layerHeading(int(r.layer), w)
 	case rowReason:
 		return st.Dim.Render(trunc("    "+safe(lt.Reason), w))
+	case rowEmpty:
+		return st.Dim.Render(trunc("    no "+strings.ToLower(s.res.Flow.Direction.String())+" rules here", w))
 	}
 	ri := int(r.rule)
 	rule := lt.Rules()[ri]
@@ -377,6 +393,9 @@ func (s *verdictScreen) row(i, w, nameW, resW int) string {
 	switch state {
 	case stDeciding:
 		line := gutter + " " + mark + " " + prio + " " + name + " " + access + " " + res
+		if rule.Access == model.Deny {
+			return st.DecidingDen.Render(fit(line, w))
+		}
 		return st.Deciding.Render(fit(line, w))
 	case stNotEval:
 		line := gutter + " " + mark + " " + prio + " " + name + " " + access + " " + res
@@ -564,7 +583,7 @@ func (s *verdictScreen) outcome(lt *engine.LayerTrace, ri int, check *engine.Rul
 		if lt.Kind == engine.AdminLayer {
 			return st.Pass.Render("✓ matches: ") + "the admin rule allows and lets the NSGs decide"
 		}
-		return st.Pass.Render("✓ matches: ") + "this NSG allows; evaluation goes on with " + next
+		return st.Pass.Render("✓ matches: ") + "this NSG allows; next: " + next
 	}
 	return ""
 }
@@ -574,9 +593,9 @@ func (s *verdictScreen) layerName(lt *engine.LayerTrace) string {
 	case lt.Kind == engine.AdminLayer:
 		return "security admin rules"
 	case lt.NSG != nil:
-		return "NSG " + safe(lt.NSG.Name) + " on " + safe(lt.AppliedTo)
+		return "NSG " + safe(lt.NSG.Name) + " (" + safe(lt.AppliedTo) + ")"
 	}
-	return "no NSG on " + safe(lt.AppliedTo)
+	return "no NSG (" + safe(lt.AppliedTo) + ")"
 }
 
 // compactDetail is the step panel in two lines, for short terminals.
