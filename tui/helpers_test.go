@@ -25,22 +25,39 @@ func sampleEngine(tb testing.TB) *engine.Engine {
 }
 
 var (
-	largeOnce sync.Once
-	largeEng  *engine.Engine
-	largeErr  error
+	largeOnce, benchOnce sync.Once
+	largeEng, benchEng   *engine.Engine
+	largeErr, benchErr   error
 )
 
-// largeEngine is the generated 10,000-VM environment (loaded once per test binary).
+// largeEngine is a generated environment of 10,000 VMs with few rules (quick to load, for
+// tests of the list).
 func largeEngine(tb testing.TB) *engine.Engine {
 	tb.Helper()
-	largeOnce.Do(func() {
-		env, err := model.Load(model.Source{Name: "large.toml", Data: model.GenerateLarge(10000, 200, 50)})
-		largeEng, largeErr = engine.Compile(env), err
-	})
+	largeOnce.Do(func() { largeEng, largeErr = generated(10000, 20, 5) })
 	if largeErr != nil {
 		tb.Fatalf("loading the generated environment: %v", largeErr)
 	}
 	return largeEng
+}
+
+// benchEngine is the 10,000-VM generated environment the model and engine benchmarks use
+// (2000 NSGs of 50 rules), loaded once per test binary.
+func benchEngine(tb testing.TB) *engine.Engine {
+	tb.Helper()
+	benchOnce.Do(func() { benchEng, benchErr = generated(10000, 2000, 50) })
+	if benchErr != nil {
+		tb.Fatalf("loading the generated environment: %v", benchErr)
+	}
+	return benchEng
+}
+
+func generated(vms, nsgs, rules int) (*engine.Engine, error) {
+	env, err := model.Load(model.Source{Name: "generated.toml", Data: model.GenerateLarge(vms, nsgs, rules)})
+	if err != nil {
+		return nil, err
+	}
+	return engine.Compile(env), nil
 }
 
 // bigNSGEngine has VMs whose subnet NSG and NIC NSG have 1000 rules each.

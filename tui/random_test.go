@@ -28,7 +28,7 @@ func TestRandomKeysNeverPanic(t *testing.T) {
 		LocalIP: netip.MustParseAddr("10.0.1.4"), LocalPort: 123,
 		RemoteIP: netip.MustParseAddr("13.107.21.200"), RemotePort: 60000}
 	starts := []Start{{}, {VM: "app-01"}, {VM: "web-02", NIC: "web-02-nic"}, {Flow: &flow}, {VM: "batch-01"}}
-	n := 4000
+	n := 2000
 	if testing.Short() {
 		n = 500
 	}
