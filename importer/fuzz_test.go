@@ -15,7 +15,9 @@ import (
 // FuzzImport: no input makes Import panic; the output is deterministic; and whatever it imports
 // is a fixture the model loads without errors (the importer never writes what ipflow rejects).
 //
-//	go test -run=^$ -fuzz=FuzzImport -fuzztime=2m ./importer
+//	go test -run=^$ -fuzz=FuzzImport -fuzztime=2m -fuzzminimizetime=3s ./importer
+//
+// (without -fuzzminimizetime, minimising each new input of the large seeds stalls the run).
 func FuzzImport(f *testing.F) {
 	for _, dir := range []string{filepath.Join("testdata"), filepath.Join("testdata", "cli"),
 		filepath.Join("..", "..", "shared", "reference", "azure-samples")} {

@@ -177,15 +177,12 @@ type resource struct {
 	PrivateEndpoint    *ref     `json:"privateEndpoint"`
 
 	// VM (az vm list -d, az vm show, az vm get-instance-view, REST)
-	NetworkProfile *netProfile    `json:"networkProfile"`
-	PowerState     string         `json:"powerState"`
-	InstanceView   *instanceView  `json:"instanceView"`
-	Statuses       []statusRaw    `json:"statuses"` // a bare instance view
-	ComputerName   string         `json:"computerName"`
-	VMSS           *ref           `json:"virtualMachineScaleSet"`
-	Routes         []routeRaw     `json:"routes"` // route table
-	NextHopType    string         `json:"nextHopType"`
-	Sources        []adminAddrRaw `json:"sources"` // admin rule
+	NetworkProfile *netProfile   `json:"networkProfile"`
+	PowerState     string        `json:"powerState"`
+	InstanceView   *instanceView `json:"instanceView"`
+	Statuses       []statusRaw   `json:"statuses"` // a bare instance view
+	Routes         []routeRaw    `json:"routes"`   // route table
+	NextHopType    string        `json:"nextHopType"`
 
 	// Recognised only to say what a file is when it is not something ipflow imports.
 	Results                json.RawMessage `json:"results"`
@@ -379,10 +376,6 @@ func (r *routeRaw) flatten() {
 	}
 }
 
-type adminAddrRaw struct {
-	AddressPrefix string `json:"addressPrefix"`
-}
-
 // flatten folds "properties" (the REST shape) into the top level (the CLI shape), recursively.
 func (r *resource) flatten() {
 	if p := r.Properties; p != nil {
@@ -416,11 +409,8 @@ func (r *resource) flatten() {
 		r.PowerState = orStr(r.PowerState, p.PowerState)
 		r.InstanceView = orPtr(r.InstanceView, p.InstanceView)
 		r.Statuses = orSlice(r.Statuses, p.Statuses)
-		r.ComputerName = orStr(r.ComputerName, p.ComputerName)
-		r.VMSS = orPtr(r.VMSS, p.VMSS)
 		r.Routes = orSlice(r.Routes, p.Routes)
 		r.NextHopType = orStr(r.NextHopType, p.NextHopType)
-		r.Sources = orSlice(r.Sources, p.Sources)
 	}
 	for i := range r.Subnets {
 		r.Subnets[i].flatten()
