@@ -106,8 +106,12 @@ func allSet(reqs []nameReq, g []int, f func(nameReq) bool) bool {
 
 func (im *importer) names() {
 	var reqs []nameReq
+	vnets := make([]*outVNet, 0, len(im.vnets))
 	for _, v := range im.vnets {
-		v := v
+		vnets = append(vnets, v)
+	}
+	sort.Slice(vnets, func(i, j int) bool { return vnets[i].e.key < vnets[j].e.key })
+	for _, v := range vnets {
 		name := v.e.name
 		if strings.Contains(name, "/") {
 			name = strings.ReplaceAll(name, "/", "_")
