@@ -232,9 +232,6 @@ func (l *loader) roots() []*tab {
 
 // build validates and links the decoded files into l.env.
 func (l *loader) build() {
-	for _, f := range l.files {
-		f.lines = indexLines(f.text)
-	}
 	roots := l.roots()
 	for _, t := range roots {
 		t.unknown(keysTop, hintsTop)

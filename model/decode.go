@@ -28,23 +28,27 @@ func decodeTOML(text string) (root map[string]any, err error) {
 	return root, nil
 }
 
-// Large fixtures are decoded in parallel: the text is cut before top-level array-of-tables
-// headers ([[vm]], [[nsg]], ...) into pieces that are decoded concurrently, and the pieces'
-// arrays of tables are concatenated. The result is exactly what one decode yields, because a
-// piece can only differ from the whole when it refers to something defined in another piece,
-// and every such case shows up as an error in a piece or as a top-level key that two pieces
-// both define other than as arrays of tables; then (and on any error) the whole text is decoded
-// once more in one piece, which also gives syntax errors their true line numbers.
+// Large fixtures are decoded in pieces: the text is cut before top-level array-of-tables
+// headers ([[vm]], [[nsg]], ...) into pieces of about a megabyte, which are decoded by one worker
+// per CPU, and the pieces' arrays of tables are concatenated. Pieces make decoding parallel, and
+// they keep memory down, because the TOML library's working data for a piece is garbage as soon
+// as the piece is done.
+//
+// The result is exactly what one decode yields: a piece can only differ from the whole when it
+// refers to something defined in another piece, and every such case shows up as an error in a
+// piece or as a top-level key that two pieces both define other than as arrays of tables. Then
+// (and on any error) the whole text is decoded again in one piece, which also gives syntax
+// errors their true line numbers.
 const (
-	parallelMinChunk = 256 << 10 // bytes per piece, at least
-	parallelMaxParts = 8
+	pieceSize = 1 << 20 // bytes, roughly
+	maxPieces = 256
 )
 
 // splitHeaders are the top-level arrays of tables a text may be cut before.
 var splitHeaders = []string{"[[vnet]]", "[[nsg]]", "[[asg]]", "[[vm]]", "[[admin_rule]]"}
 
 func decodeParallel(text string) (map[string]any, error) {
-	parts := min(runtime.GOMAXPROCS(0), parallelMaxParts, len(text)/parallelMinChunk)
+	parts := min(maxPieces, len(text)/pieceSize)
 	if parts < 2 {
 		return decodeTOML(text)
 	}
@@ -57,14 +61,22 @@ func decodeInPieces(text string, cuts []int) (map[string]any, error) {
 		return decodeTOML(text)
 	}
 	bounds := append(append([]int{0}, cuts...), len(text))
-	roots := make([]map[string]any, len(bounds)-1)
-	errs := make([]error, len(bounds)-1)
+	n := len(bounds) - 1
+	roots := make([]map[string]any, n)
+	errs := make([]error, n)
+	next := make(chan int, n)
+	for i := range n {
+		next <- i
+	}
+	close(next)
 	var wg sync.WaitGroup
-	for i := range roots {
+	for range min(n, runtime.GOMAXPROCS(0)) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			roots[i], errs[i] = decodeTOML(text[bounds[i]:bounds[i+1]])
+			for i := range next {
+				roots[i], errs[i] = decodeTOML(text[bounds[i]:bounds[i+1]])
+			}
 		}()
 	}
 	wg.Wait()

@@ -156,7 +156,7 @@ func FuzzDecodeInPieces(f *testing.F) {
 	f.Add([]byte("vm = [{ name = \"a\" }]\n[[nsg]]\nname = \"n\"\n[[vm]]\nname = \"b\"\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		text := string(data)
-		indexLines(text) // must neither panic nor hang, whatever the text
+		scanAll(indexLines(text)) // must neither panic nor hang, whatever the text
 		whole, errWhole := decodeTOML(text)
 		for parts := 2; parts <= 4; parts++ {
 			pieces, errPieces := decodeInPieces(text, cutPoints(text, parts))
@@ -191,5 +191,15 @@ func TestCutPoints(t *testing.T) {
 	pieces, err := decodeInPieces(text, cuts)
 	if err != nil || fmt.Sprint(whole) != fmt.Sprint(pieces) {
 		t.Errorf("pieces = %v, %v", pieces, err)
+	}
+}
+
+// scanAll asks every node of a line index for a key, which scans each table on demand.
+func scanAll(n *lnode) {
+	n.keyLine("name")
+	for _, k := range n.kids {
+		for _, c := range k.nodes {
+			scanAll(c)
+		}
 	}
 }

@@ -6,26 +6,39 @@ import (
 )
 
 // The TOML library does not export where keys are, so lineindex.go scans the raw text of a
-// (syntactically valid) fixture once and records, for every table instance, the line of its
-// header and of each of its keys. The tree mirrors the decoded data: the N-th [[nsg]] is
-// root.kids("nsg")[N], its M-th [[nsg.rule]] is that node's kids("rule")[M], and so on; inline
-// tables (including the elements of an inline array of inline tables) become nodes too.
+// fixture and records every table instance: the line of its header (or of the inline table's
+// '{') and where its keys start. The tree mirrors the decoded data: the N-th [[nsg]] is
+// root.kid("nsg", N), its M-th [[nsg.rule]] is that node's kid("rule", M), and so on; inline
+// tables (including the elements of an inline array of inline tables) are nodes too.
 //
-// The scanner never fails: on input it does not understand it records less, and the loader falls
+// The lines of a table's keys are found on demand (keyLine), by scanning that one table again:
+// they are needed only for messages, and not storing a million keys keeps loading lean.
+//
+// The scanner never fails: on text it does not understand it records less, and the loader falls
 // back to the nearest known line.
 
 type lnode struct {
-	line int // line of the header, of the inline table's '{', or of the key that created it
-	keys []lkey
-	kids []lkids
-
-	// Indexes of keys and kids by name, built once a table has many (so that a table of
-	// 100,000 keys is not scanned 100,000 times).
-	keyIdx map[string]int
-	kidIdx map[string]int
+	line  int       // line of the header, of the inline table's '{', or of the key that created it
+	start int       // offset where the table's keys start; -1 when they belong to owner's text
+	kind  uint8     // nodeHeader, nodeInline or nodeImplicit
+	owner *lnode    // for tables made by dotted keys: the table whose scan finds their keys
+	text  *string   // the whole text, for scanning on demand
+	keys  []lkey    // filled by scanKeys
+	kids  []lkids   // tables below this one, by name
+	idx   *lnodeIdx // maps by name, once a table has many keys or kids
+	done  bool      // keys scanned
 }
 
-const lnodeMapAt = 16
+const (
+	nodeHeader   = iota // [table] or [[array.table]] (or the root)
+	nodeInline          // { inline table }
+	nodeImplicit        // created by a dotted key or a header's parent path
+)
+
+type lnodeIdx struct {
+	keys map[string]int
+	kids map[string]int
+}
 
 type lkey struct {
 	name string
@@ -37,13 +50,25 @@ type lkids struct {
 	nodes []*lnode
 }
 
+// lnodeMapAt is the number of keys or kids from which a node indexes them in a map (so that a
+// table of 100,000 keys is not scanned 100,000 times).
+const lnodeMapAt = 16
+
 // keyLine is the line of key in this table, or 0.
 func (n *lnode) keyLine(key string) int {
 	if n == nil {
 		return 0
 	}
-	if n.keyIdx != nil {
-		if i, ok := n.keyIdx[key]; ok {
+	if !n.done {
+		o := n
+		if n.owner != nil {
+			o = n.owner
+		}
+		o.scanKeys()
+		n.done = true
+	}
+	if n.idx != nil && n.idx.keys != nil {
+		if i, ok := n.idx.keys[key]; ok {
 			return n.keys[i].line
 		}
 		return 0
@@ -68,8 +93,8 @@ func (n *lnode) kid(key string, i int) *lnode {
 }
 
 func (n *lnode) kidsNamed(key string) *lkids {
-	if n.kidIdx != nil {
-		if i, ok := n.kidIdx[key]; ok {
+	if n.idx != nil && n.idx.kids != nil {
+		if i, ok := n.idx.kids[key]; ok {
 			return &n.kids[i]
 		}
 		return nil
@@ -83,65 +108,101 @@ func (n *lnode) kidsNamed(key string) *lkids {
 }
 
 func (n *lnode) addKey(name string, line int) {
-	if n.keyLine(name) > 0 {
-		return
-	}
-	if n.keys == nil {
-		n.keys = make([]lkey, 0, 12) // one allocation for a typical rule
+	if n.idx != nil && n.idx.keys != nil {
+		if _, ok := n.idx.keys[name]; ok {
+			return
+		}
+	} else {
+		for _, k := range n.keys {
+			if k.name == name {
+				return
+			}
+		}
 	}
 	n.keys = append(n.keys, lkey{name, line})
 	switch {
-	case n.keyIdx != nil:
-		n.keyIdx[name] = len(n.keys) - 1
+	case n.idx != nil && n.idx.keys != nil:
+		n.idx.keys[name] = len(n.keys) - 1
 	case len(n.keys) == lnodeMapAt:
-		n.keyIdx = make(map[string]int, 2*lnodeMapAt)
+		if n.idx == nil {
+			n.idx = &lnodeIdx{}
+		}
+		n.idx.keys = make(map[string]int, 2*lnodeMapAt)
 		for i, k := range n.keys {
-			if _, dup := n.keyIdx[k.name]; !dup {
-				n.keyIdx[k.name] = i
-			}
+			n.idx.keys[k.name] = i
 		}
 	}
 }
 
 // appendKid adds a new table instance named key below n.
-func (n *lnode) appendKid(key string, line int) *lnode {
-	c := &lnode{line: line}
+func (n *lnode) appendKid(key string, c *lnode) *lnode {
+	c.text = n.text
 	if k := n.kidsNamed(key); k != nil {
 		k.nodes = append(k.nodes, c)
 		return c
 	}
 	n.kids = append(n.kids, lkids{name: key, nodes: []*lnode{c}})
 	switch {
-	case n.kidIdx != nil:
-		n.kidIdx[key] = len(n.kids) - 1
+	case n.idx != nil && n.idx.kids != nil:
+		n.idx.kids[key] = len(n.kids) - 1
 	case len(n.kids) == lnodeMapAt:
-		n.kidIdx = make(map[string]int, 2*lnodeMapAt)
+		if n.idx == nil {
+			n.idx = &lnodeIdx{}
+		}
+		n.idx.kids = make(map[string]int, 2*lnodeMapAt)
 		for i, k := range n.kids {
-			n.kidIdx[k.name] = i
+			n.idx.kids[k.name] = i
 		}
 	}
 	return c
 }
 
-// lastKid is the last table instance named key below n, created when there is none.
-func (n *lnode) lastKid(key string, line int) *lnode {
+// lastKid is the last table instance named key below n; when there is none, it is created as
+// an implicit table whose keys are found by scanning owner.
+func (n *lnode) lastKid(key string, line int, owner *lnode) *lnode {
 	if k := n.kidsNamed(key); k != nil && len(k.nodes) > 0 {
 		return k.nodes[len(k.nodes)-1]
 	}
-	return n.appendKid(key, line)
+	return n.appendKid(key, &lnode{line: line, start: -1, kind: nodeImplicit, owner: owner})
 }
 
+// lscan scans TOML text. In the first pass (build) it creates the nodes of every table; when
+// scanning one table's keys on demand (record) it only records the keys of that table.
 type lscan struct {
-	s    string
-	i    int
-	line int
+	s      string
+	i      int
+	line   int
+	build  bool
+	record bool
 }
 
-// indexLines builds the line tree of a TOML text.
+// indexLines builds the table tree of a TOML text.
 func indexLines(text string) *lnode {
-	sc := &lscan{s: text, line: 1}
-	root := &lnode{line: 0}
-	cur := root
+	root := &lnode{text: &text}
+	sc := &lscan{s: text, line: 1, build: true}
+	sc.tableBody(root, false)
+	return root
+}
+
+// scanKeys records the keys of n (and of the tables its dotted keys make).
+func (n *lnode) scanKeys() {
+	n.done = true
+	if n.text == nil || n.start < 0 || n.start > len(*n.text) {
+		return
+	}
+	sc := &lscan{s: *n.text, i: n.start, line: max(n.line, 1), record: true}
+	switch n.kind {
+	case nodeInline:
+		sc.inlineBody(n)
+	case nodeHeader:
+		sc.tableBody(n, true)
+	}
+}
+
+// tableBody scans the keys of a table introduced by a header (or the root), and in the first
+// pass every header after it. In record mode it stops at the next header.
+func (sc *lscan) tableBody(cur *lnode, stopAtHeader bool) {
+	root := cur
 	for sc.i < len(sc.s) {
 		sc.skipBlank()
 		if sc.i >= len(sc.s) {
@@ -154,50 +215,56 @@ func indexLines(text string) *lnode {
 		case '#':
 			sc.skipComment()
 		case '[':
-			line := sc.line
-			array := strings.HasPrefix(sc.s[sc.i:], "[[")
-			if array {
-				sc.i += 2
-			} else {
-				sc.i++
+			if stopAtHeader {
+				return
 			}
-			path := sc.keyPath(']')
-			if sc.i < len(sc.s) && sc.s[sc.i] == ']' {
-				sc.i++
-				if array && sc.i < len(sc.s) && sc.s[sc.i] == ']' {
-					sc.i++
-				}
-			}
-			if len(path) == 0 {
-				sc.skipLine()
-				continue
-			}
-			n := root
-			for _, p := range path[:len(path)-1] {
-				n = n.lastKid(p, line)
-			}
-			last := path[len(path)-1]
-			if array {
-				cur = n.appendKid(last, line)
-			} else {
-				// [a] after an implicit [a.b] reuses the implicit table.
-				if k := n.kidsNamed(last); k != nil && len(k.nodes) > 0 {
-					cur = k.nodes[len(k.nodes)-1]
-					cur.line = line
-				} else {
-					cur = n.appendKid(last, line)
-				}
-			}
-			sc.skipLine()
+			cur = sc.header(root)
 		default:
 			before := sc.i
 			sc.keyValue(cur)
-			if sc.i == before { // never stall on input the scanner does not understand
+			if sc.i == before { // never stall on text the scanner does not understand
 				sc.skipLine()
 			}
 		}
 	}
-	return root
+}
+
+// header reads a [table] or [[array.table]] header and returns its node.
+func (sc *lscan) header(root *lnode) *lnode {
+	line := sc.line
+	array := strings.HasPrefix(sc.s[sc.i:], "[[")
+	if array {
+		sc.i += 2
+	} else {
+		sc.i++
+	}
+	path := sc.keyPath(']')
+	if sc.i < len(sc.s) && sc.s[sc.i] == ']' {
+		sc.i++
+		if array && sc.i < len(sc.s) && sc.s[sc.i] == ']' {
+			sc.i++
+		}
+	}
+	sc.skipLine()
+	if len(path) == 0 {
+		return &lnode{line: line, start: -1, done: true} // not understood: keys go nowhere
+	}
+	n := root
+	for _, p := range path[:len(path)-1] {
+		n = n.lastKid(p, line, nil)
+	}
+	last := path[len(path)-1]
+	if !array {
+		// [a] after an implicit [a.b] makes the implicit table explicit.
+		if k := n.kidsNamed(last); k != nil && len(k.nodes) > 0 {
+			c := k.nodes[len(k.nodes)-1]
+			if c.kind == nodeImplicit && c.owner == nil {
+				c.line, c.start, c.kind = line, sc.i, nodeHeader
+				return c
+			}
+		}
+	}
+	return n.appendKid(last, &lnode{line: line, start: sc.i, kind: nodeHeader})
 }
 
 func (sc *lscan) skipBlank() {
@@ -292,9 +359,24 @@ func unquoteKey(q string) string {
 	return q
 }
 
-// keyValue reads `key = value` into table n (dotted keys create sub-tables).
+// bareKeyEnd is the end of the bare key (A-Za-z0-9_-) starting at sc.i.
+func (sc *lscan) bareKeyEnd() int {
+	j := sc.i
+	for j < len(sc.s) {
+		c := sc.s[j]
+		if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-' {
+			j++
+			continue
+		}
+		break
+	}
+	return j
+}
+
+// keyValue reads `key = value` of table n (dotted keys lead to sub-tables).
 func (sc *lscan) keyValue(n *lnode) {
 	line := sc.line
+	var key string
 	// Fast path: a bare key followed by '=' (no allocation).
 	if j := sc.bareKeyEnd(); j > sc.i {
 		k := j
@@ -302,27 +384,47 @@ func (sc *lscan) keyValue(n *lnode) {
 			k++
 		}
 		if k < len(sc.s) && sc.s[k] == '=' {
-			key := sc.s[sc.i:j]
+			key = sc.s[sc.i:j]
 			sc.i = k + 1
-			n.addKey(key, line)
-			sc.skipBlank()
-			sc.value(n, key)
-			return
 		}
 	}
-	path := sc.keyPath('=')
-	if sc.i >= len(sc.s) || sc.s[sc.i] != '=' || len(path) == 0 {
-		return
+	if key == "" {
+		path := sc.keyPath('=')
+		if sc.i >= len(sc.s) || sc.s[sc.i] != '=' || len(path) == 0 {
+			return
+		}
+		sc.i++
+		owner := n
+		if n.owner != nil {
+			owner = n.owner
+		}
+		for _, p := range path[:len(path)-1] {
+			if sc.record {
+				n.addKey(p, line)
+			}
+			if sc.build {
+				n = n.lastKid(p, line, owner)
+			} else if n = n.kid(p, len(n.kidsNamed(p).nodesOrNil())-1); n == nil {
+				n = &lnode{start: -1, done: true} // not found: keys go nowhere
+			}
+		}
+		key = path[len(path)-1]
 	}
-	sc.i++
-	for _, p := range path[:len(path)-1] {
-		n.addKey(p, line)
-		n = n.lastKid(p, line)
+	if sc.record {
+		n.addKey(key, line)
 	}
-	key := path[len(path)-1]
-	n.addKey(key, line)
 	sc.skipBlank()
+	rec := sc.record
+	sc.record = false // nested inline tables are scanned on their own
 	sc.value(n, key)
+	sc.record = rec
+}
+
+func (k *lkids) nodesOrNil() []*lnode {
+	if k == nil {
+		return nil
+	}
+	return k.nodes
 }
 
 // value reads one value belonging to key of table n.
@@ -332,7 +434,13 @@ func (sc *lscan) value(n *lnode, key string) {
 	}
 	switch sc.s[sc.i] {
 	case '{':
-		sc.inlineTable(n.appendKid(key, sc.line))
+		line := sc.line
+		sc.i++
+		c := &lnode{line: line, start: sc.i, kind: nodeInline}
+		if sc.build {
+			n.appendKid(key, c)
+		}
+		sc.inlineBody(c)
 	case '[':
 		sc.array(n, key)
 	case '"', '\'':
@@ -372,9 +480,8 @@ func (sc *lscan) array(n *lnode, key string) {
 	}
 }
 
-// inlineTable reads { k = v, ... } into n.
-func (sc *lscan) inlineTable(n *lnode) {
-	sc.i++ // {
+// inlineBody reads the k = v pairs of an inline table up to its '}'.
+func (sc *lscan) inlineBody(n *lnode) {
 	for sc.i < len(sc.s) {
 		sc.skipWS()
 		if sc.i >= len(sc.s) {
@@ -442,18 +549,4 @@ func (sc *lscan) str() {
 		}
 	}
 	sc.i = min(sc.i, len(sc.s))
-}
-
-// bareKeyEnd is the end of the bare key (A-Za-z0-9_-) starting at sc.i.
-func (sc *lscan) bareKeyEnd() int {
-	j := sc.i
-	for j < len(sc.s) {
-		c := sc.s[j]
-		if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-' {
-			j++
-			continue
-		}
-		break
-	}
-	return j
 }

@@ -87,6 +87,32 @@ after = true
 // The scanner must not hang or panic on text it does not understand.
 func TestIndexLinesGarbage(t *testing.T) {
 	for _, s := range []string{"", "[", "[[", "a", "a =", "a = [", "a = {", "a = \"", "a = '''", "a = \"\"\"\\", "\"", "[a.\"b", "= 1", "a = [{", "a.b.c", "x = [1,,]"} {
-		indexLines(s)
+		scanAll(indexLines(s))
+	}
+}
+
+func TestIndexLinesOnDemand(t *testing.T) {
+	text := "[a.b]\nx = 1\n\n[a]\ny = 2\nc.d = 3\ne = { f.g = 4,\n  h = 5 }\n"
+	if _, err := decodeTOML(text); err != nil {
+		t.Fatal(err)
+	}
+	root := indexLines(text)
+	a := root.kid("a", 0)
+	// A table made by a dotted key, asked before its owner.
+	if got := a.kid("c", 0).keyLine("d"); got != 6 {
+		t.Errorf("c.d: line %d, want 6", got)
+	}
+	if got := a.keyLine("y"); got != 5 || a.line != 4 {
+		t.Errorf("[a] made explicit after [a.b]: y at %d, header at %d", got, a.line)
+	}
+	if got := a.kid("b", 0).keyLine("x"); got != 2 {
+		t.Errorf("a.b.x: line %d, want 2", got)
+	}
+	e := a.kid("e", 0)
+	if got := e.kid("f", 0).keyLine("g"); got != 7 {
+		t.Errorf("e.f.g: line %d, want 7", got)
+	}
+	if got := e.keyLine("h"); got != 8 {
+		t.Errorf("e.h: line %d, want 8", got)
 	}
 }

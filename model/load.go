@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/BurntSushi/toml"
 )
@@ -151,6 +152,9 @@ func MustLoad(srcs ...Source) *Environment {
 
 func (l *loader) decode(srcs []Source) {
 	l.files = make([]*srcFile, len(srcs))
+	// The line index of each file is built alongside its decoding.
+	var indexed sync.WaitGroup
+	defer indexed.Wait()
 	for i, s := range srcs {
 		name := s.Name
 		if name == "" {
@@ -160,6 +164,18 @@ func (l *loader) decode(srcs []Source) {
 		l.files[i] = f
 		l.fileIdx[name] = i
 		l.env.Files = append(l.env.Files, name)
+		indexed.Add(1)
+		go func() {
+			defer indexed.Done()
+			defer func() {
+				if r := recover(); r != nil && recoverPanics {
+					f.lines = nil // positions are then unknown, not fatal
+				} else if r != nil {
+					panic(r)
+				}
+			}()
+			f.lines = indexLines(f.text)
+		}()
 		root, err := decodeParallel(f.text)
 		if err != nil {
 			l.syntaxError(f, err)

@@ -209,11 +209,15 @@ func (t *tab) tables(key, header, kind string) []*tab {
 			elems[i] = m
 		}
 		if bad {
-			// Keep the good elements at their indexes so that line numbers still line up.
+			// The line index has nodes for the inline tables only: count those.
 			out := make([]*tab, 0, len(x))
+			node := 0
 			for i, m := range elems {
 				if m != nil {
-					out = append(out, t.child(key, i, m, kind))
+					c := t.child(key, node, m, kind)
+					c.idx = i
+					out = append(out, c)
+					node++
 				}
 			}
 			return out

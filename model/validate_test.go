@@ -216,13 +216,15 @@ name = " "
 name = "n"
 rule = [
   { name = "a", priority = 100, direction = "Inbound", access = "Allow", protocol = "Tcp", source = "*", destination = "*" },
-  { name = "b", priority = 100, direction = "Inbound", access = "Allow", protocol = "Tcp", source = "*", destination = "*", destination_ports = "99999" },
   "c",
+  { name = "b", priority = 100, direction = "Inbound", access = "Allow", protocol = "Tcp", source = "*", destination = "*", destination_ports = "99999" },
+  { priority = 101, direction = "Inbound", access = "Allow", protocol = "Tcp", source = "*", destination = "*" },
 ]
 `, []string{
-			`env.toml:3: nsg "n": rule[2]: expected a table ({ name = ... }), got a string ("c")`,
-			`env.toml:5: nsg "n" rule "b": destination_ports "99999": port out of range 0..65535`,
-			`env.toml:5: nsg "n": rule "b" conflicts with rule "a" (env.toml:4): Rules cannot have the same Priority and Direction (priority 100, Inbound)`,
+			`env.toml:3: nsg "n": rule[1]: expected a table ({ name = ... }), got a string ("c")`,
+			`env.toml:6: nsg "n" rule "b": destination_ports "99999": port out of range 0..65535`,
+			`env.toml:6: nsg "n": rule "b" conflicts with rule "a" (env.toml:4): Rules cannot have the same Priority and Direction (priority 100, Inbound)`,
+			`env.toml:7: nsg "n" rule #4: missing required name (a string)`,
 		}},
 	})
 }
