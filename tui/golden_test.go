@@ -3,6 +3,8 @@ package tui
 import (
 	"bytes"
 	"net/netip"
+	"regexp"
+	"strings"
 	"testing"
 	"time"
 
@@ -103,3 +105,44 @@ func TestTeatestFlow(t *testing.T) {
 		t.Fatalf("final verdict %+v", res)
 	}
 }
+
+// The verdict as NO_COLOR draws it: the colour profile pinned to Ascii, which keeps bold,
+// reverse, underline and faint and drops every colour. The golden keeps those escape codes, so
+// it shows what still carries meaning without colour (the banner and the deciding row in
+// reverse video, the markers).
+func TestGoldenNoColorVerdict(t *testing.T) {
+	eng := sampleEngine(t)
+	flow := engine.Flow{VM: "web-01", Direction: model.Inbound, Protocol: model.TCP,
+		LocalIP: netip.MustParseAddr("10.0.1.4"), LocalPort: 123,
+		RemoteIP: netip.MustParseAddr("13.107.21.200"), RemotePort: 60000}
+	m := sized(eng, Start{Flow: &flow}, 80, 24)
+	var buf bytes.Buffer
+	w := &colorprofile.Writer{Forward: &buf, Profile: colorprofile.Ascii}
+	if _, err := w.WriteString(m.(Model).View().Content + "\n"); err != nil {
+		t.Fatal(err)
+	}
+	out := buf.Bytes()
+	if colourSGR.Match(out) {
+		t.Fatalf("colours left with the Ascii profile: %q", out)
+	}
+	for _, want := range []string{" ✗ Access denied ", "65500 DenyAllInBound"} {
+		if !reverseHas(out, want) {
+			t.Fatalf("%q is not in reverse video without colour:\n%q", want, out)
+		}
+	}
+	golden.RequireEqual(t, out)
+}
+
+var colourSGR = regexp.MustCompile(`\x1b\[(?:[0-9;]*;)?(?:3[0-7]|4[0-7]|9[0-7]|10[0-7]|38;[25]|48;[25])[;m]`)
+
+// reverseHas reports whether want appears on a line drawn in reverse video.
+func reverseHas(out []byte, want string) bool {
+	for _, l := range strings.Split(string(out), "\n") {
+		if strings.Contains(ansi.Strip(l), want) && reverseSGR.MatchString(l) {
+			return true
+		}
+	}
+	return false
+}
+
+var reverseSGR = regexp.MustCompile(`\x1b\[(?:[0-9;]*;)?7[;m]`)

@@ -119,16 +119,22 @@ func (s *nicsScreen) card(n *model.NIC, w int, sel bool) []string {
 		nameW = max(nameW, width(safe(c.Name)))
 	}
 	nameW = min(nameW, 20)
+	ipW := 7
+	for _, c := range n.IPConfigs {
+		ipW = max(ipW, len(c.PrivateIP.String()))
+	}
+	type cfgLine struct{ head, sub, rest string }
+	cfgs := make([]cfgLine, 0, len(n.IPConfigs))
+	oneLine := true
 	for _, c := range n.IPConfigs {
 		name := safe(c.Name)
 		if c == n.PrimaryIPConfig() && len(n.IPConfigs) > 1 {
 			name += "*"
 		}
 		sub := "subnet " + safe(c.Subnet.Path())
+		rest := "no subnet NSG"
 		if c.Subnet.NSG != nil {
-			sub += " · NSG " + safe(c.Subnet.NSG.Name)
-		} else {
-			sub += " · no NSG"
+			rest = "subnet NSG " + safe(c.Subnet.NSG.Name)
 		}
 		if len(c.ASGs) > 0 {
 			names := make([]string, len(c.ASGs))
@@ -139,10 +145,23 @@ func (s *nicsScreen) card(n *model.NIC, w int, sel bool) []string {
 			if len(names) > 1 {
 				label = "ASGs "
 			}
-			sub += " · " + label + strings.Join(names, ", ")
+			rest += " · " + label + strings.Join(names, ", ")
 		}
-		line := "    " + fit(name, nameW+1) + " " + fit(c.PrivateIP.String(), 15) + " " + st.Dim.Render(sub)
-		lines = append(lines, trunc(line, w))
+		head := "    " + fit(name, nameW+1) + " " + fit(c.PrivateIP.String(), ipW) + "  "
+		if width(head+sub+" · "+rest) > w {
+			oneLine = false
+		}
+		cfgs = append(cfgs, cfgLine{head, sub, rest})
+	}
+	// One line per IP configuration when they all fit, else the subnet's NSG and the ASGs go on
+	// a second line for each, so the columns stay aligned.
+	for _, c := range cfgs {
+		if oneLine {
+			lines = append(lines, c.head+st.Dim.Render(c.sub+" · "+c.rest))
+			continue
+		}
+		lines = append(lines, trunc(c.head+st.Dim.Render(c.sub), w))
+		lines = append(lines, trunc(strings.Repeat(" ", width(c.head))+st.Dim.Render(c.rest), w))
 	}
 	return lines
 }

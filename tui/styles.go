@@ -59,11 +59,11 @@ func NewStyles(isDark bool) *Styles {
 		Crumb:     lipgloss.NewStyle().Foreground(dim),
 		CrumbLast: lipgloss.NewStyle().Bold(true),
 		Title:     lipgloss.NewStyle().Bold(true),
-		Header:    lipgloss.NewStyle().Bold(true).Underline(true),
+		Header:    lipgloss.NewStyle().Bold(true),
 		Dim:       lipgloss.NewStyle().Foreground(dim),
 		Faint:     lipgloss.NewStyle().Faint(true), // dimmed default colour: reads on any background, survives NO_COLOR
 		Selected:  lipgloss.NewStyle().Reverse(true),
-		Match:     lipgloss.NewStyle().Bold(true).Underline(true).Foreground(matchFg),
+		Match:     lipgloss.NewStyle().Bold(true).Underline(true).UnderlineSpaces(false).Foreground(matchFg),
 
 		Warn: lipgloss.NewStyle().Foreground(yellow),
 		Err:  lipgloss.NewStyle().Bold(true).Foreground(red),
