@@ -70,7 +70,6 @@ type Model struct {
 	help     help.Model
 	width    int
 	height   int
-	sized    bool
 	status   string
 	isErr    bool
 	quitting bool
@@ -93,7 +92,7 @@ func (m Model) Init() tea.Cmd { return tea.RequestBackgroundColor }
 func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
-		m.width, m.height, m.sized = max(msg.Width, 0), max(msg.Height, 0), true
+		m.width, m.height = max(msg.Width, 0), max(msg.Height, 0)
 		return m, nil
 	case tea.BackgroundColorMsg:
 		m.setTheme(msg.IsDark())
@@ -190,7 +189,7 @@ func (m Model) Status() string { return m.status }
 
 // View draws the frame: breadcrumb, the screen's body, the status line and the help.
 func (m Model) View() tea.View {
-	v := tea.View{AltScreen: true, WindowTitle: "ipflow"}
+	v := tea.View{AltScreen: true}
 	if m.quitting {
 		return v
 	}
