@@ -1,6 +1,8 @@
 package tui
 
 import (
+	"image/color"
+
 	"charm.land/bubbles/v2/help"
 	"charm.land/lipgloss/v2"
 )
@@ -42,17 +44,37 @@ type Styles struct {
 	Help      help.Styles
 }
 
-// NewStyles returns the styles for a dark or a light background. The default before the
-// terminal answers is dark; the colours chosen for it also read on a light background.
-func NewStyles(isDark bool) *Styles {
-	ld := lipgloss.LightDark(isDark)
-	accent := ld(lipgloss.Color("#4B45C9"), lipgloss.Color("#8D89F8"))
-	green := ld(lipgloss.Color("#00792B"), lipgloss.Color("#4FD27A"))
-	red := ld(lipgloss.Color("#C0182E"), lipgloss.Color("#FF6B6B"))
-	yellow := ld(lipgloss.Color("#8A5A00"), lipgloss.Color("#E5C05C"))
-	dim := ld(lipgloss.Color("#5C5C5C"), lipgloss.Color("#A8A8A8"))
-	faint := ld(lipgloss.Color("#9A9A9A"), lipgloss.Color("#767676"))
-	matchFg := ld(lipgloss.Color("#0055AA"), lipgloss.Color("#5FD7FF"))
+// Background is what the UI knows of the terminal's background.
+type Background uint8
+
+const (
+	// UnknownBackground is the start, before (or without) the terminal's answer: mid-tone
+	// colours that keep their contrast on black and on white alike.
+	UnknownBackground Background = iota
+	DarkBackground
+	LightBackground
+)
+
+// palette is the handful of colours the styles use.
+type palette struct{ accent, green, red, yellow, dim, faint, match color.Color }
+
+var palettes = [...]palette{
+	UnknownBackground: {accent: lipgloss.Color("#6C63FF"), green: lipgloss.Color("#2E9E4F"), red: lipgloss.Color("#D7373F"),
+		yellow: lipgloss.Color("#B8860B"), dim: lipgloss.Color("#8A8A8A"), faint: lipgloss.Color("#8A8A8A"), match: lipgloss.Color("#2F80ED")},
+	DarkBackground: {accent: lipgloss.Color("#8D89F8"), green: lipgloss.Color("#4FD27A"), red: lipgloss.Color("#FF6B6B"),
+		yellow: lipgloss.Color("#E5C05C"), dim: lipgloss.Color("#A8A8A8"), faint: lipgloss.Color("#767676"), match: lipgloss.Color("#5FD7FF")},
+	LightBackground: {accent: lipgloss.Color("#4B45C9"), green: lipgloss.Color("#00792B"), red: lipgloss.Color("#C0182E"),
+		yellow: lipgloss.Color("#8A5A00"), dim: lipgloss.Color("#5C5C5C"), faint: lipgloss.Color("#9A9A9A"), match: lipgloss.Color("#0055AA")},
+}
+
+// NewStyles returns the styles for a background. Meaning is never in the colour alone, so
+// every palette only changes contrast, never what is shown.
+func NewStyles(bg Background) *Styles {
+	if int(bg) >= len(palettes) {
+		bg = UnknownBackground
+	}
+	p := palettes[bg]
+	accent, green, red, yellow, dim, faint, matchFg := p.accent, p.green, p.red, p.yellow, p.dim, p.faint, p.match
 
 	s := &Styles{
 		App:       lipgloss.NewStyle().Bold(true).Foreground(accent),

@@ -42,11 +42,11 @@ func Run(eng *engine.Engine, start Start) error {
 
 // ctx is what every screen shares: the engine, the styles and the keys.
 type ctx struct {
-	eng    *engine.Engine
-	env    *model.Environment
-	st     *Styles
-	keys   *KeyMap
-	isDark bool
+	eng  *engine.Engine
+	env  *model.Environment
+	st   *Styles
+	keys *KeyMap
+	bg   Background
 }
 
 // screen is one page of the UI. update may push or pop screens and set the status through m.
@@ -77,7 +77,7 @@ type Model struct {
 
 // New builds the UI for an engine, opening where start says.
 func New(eng *engine.Engine, start Start) Model {
-	c := &ctx{eng: eng, env: eng.Environment(), st: NewStyles(true), keys: DefaultKeyMap(), isDark: true}
+	c := &ctx{eng: eng, env: eng.Environment(), st: NewStyles(UnknownBackground), keys: DefaultKeyMap()}
 	m := Model{c: c, help: help.New(), width: 80, height: 24}
 	m.help.Styles = c.st.Help
 	m.stack = []screen{newVMs(c)}
@@ -134,8 +134,11 @@ func (m *Model) key(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 }
 
 func (m *Model) setTheme(isDark bool) {
-	m.c.isDark = isDark
-	m.c.st = NewStyles(isDark)
+	m.c.bg = LightBackground
+	if isDark {
+		m.c.bg = DarkBackground
+	}
+	m.c.st = NewStyles(m.c.bg)
 	m.help.Styles = m.c.st.Help
 	for _, s := range m.stack {
 		if t, ok := s.(interface{ restyle() }); ok {
