@@ -284,7 +284,7 @@ func resName(parent, kind, name string) string {
 
 // readName reads a resource's required, non-empty name and, when it has one, names t.
 func (l *loader) readName(t *tab) (string, bool) {
-	name, ok := t.str("name", true)
+	name, ok := t.str("name", "a non-empty string")
 	if ok && strings.TrimSpace(name) == "" {
 		t.errf("name", "name: must not be empty")
 		ok = false
@@ -302,7 +302,7 @@ func (l *loader) readEnvironment(root *tab) {
 	}
 	t.unknown(keysEnv, nil)
 	set := func(key string, dst *string, at *Pos) {
-		s, ok := t.str(key, false)
+		s, ok := t.str(key, optional)
 		if !ok {
 			return
 		}
@@ -465,7 +465,7 @@ func (l *loader) readSubnet(t *tab, v *VNet) *Subnet {
 			byName[k] = s
 		}
 	}
-	if ps, ok := t.str("prefix", true); ok {
+	if ps, ok := t.str("prefix", "an IPv4 CIDR"); ok {
 		p, err := ParseCIDR(strings.TrimSpace(ps))
 		if err != nil {
 			t.errf("prefix", "prefix %v", err)
@@ -487,7 +487,7 @@ func (l *loader) readSubnet(t *tab, v *VNet) *Subnet {
 
 // nsgRef resolves the optional nsg key of a subnet or NIC.
 func (l *loader) nsgRef(t *tab) *NSG {
-	name, ok := t.str("nsg", false)
+	name, ok := t.str("nsg", optional)
 	if !ok {
 		return nil
 	}
@@ -698,18 +698,18 @@ func (l *loader) readRule(t *tab, name string, named, admin bool) (r *Rule, ok b
 		t.errf("name", "name %q: invalid rule name; use up to 80 characters: letters, digits, '_', '.' and '-', starting with a letter, digit or '_' and ending with a letter, digit or '_'", name)
 	}
 	prioOK, dirOK := false, false
-	if p, found := t.integer("priority", true); found {
-		lo := int64(100)
-		if admin {
-			lo = 1
-		}
+	lo, accessWant := int64(100), "Allow or Deny"
+	if admin {
+		lo, accessWant = 1, "Allow, AlwaysAllow or Deny"
+	}
+	if p, found := t.integer("priority", fmt.Sprintf("an integer %d..4096", lo)); found {
 		if p < lo || p > 4096 {
 			t.errf("priority", "priority %d: must be between %d and 4096", p, lo)
 		} else {
 			r.Priority, prioOK = int(p), true
 		}
 	}
-	if s, found := t.str("direction", true); found {
+	if s, found := t.str("direction", "Inbound or Outbound"); found {
 		d, err := ParseDirection(s)
 		if err != nil {
 			t.errf("direction", "%v", err)
@@ -717,7 +717,7 @@ func (l *loader) readRule(t *tab, name string, named, admin bool) (r *Rule, ok b
 			r.Direction, dirOK = d, true
 		}
 	}
-	if s, found := t.str("access", true); found {
+	if s, found := t.str("access", accessWant); found {
 		a, err := ParseAccess(s, admin)
 		if err != nil {
 			t.errf("access", "%v", err)
@@ -726,7 +726,7 @@ func (l *loader) readRule(t *tab, name string, named, admin bool) (r *Rule, ok b
 		}
 	}
 	protoOK := false
-	if s, found := t.str("protocol", true); found {
+	if s, found := t.str("protocol", "Tcp, Udp, Icmp, Esp, Ah or *"); found {
 		p, err := ParseProtocol(s)
 		if err != nil {
 			t.errf("protocol", "%v", err)
@@ -734,7 +734,7 @@ func (l *loader) readRule(t *tab, name string, named, admin bool) (r *Rule, ok b
 			r.Protocol, protoOK = p, true
 		}
 	}
-	if d, found := t.str("description", false); found {
+	if d, found := t.str("description", optional); found {
 		if n := utf8.RuneCountInString(d); n > maxDescription {
 			t.errf("description", "description: %d characters; Azure allows at most %d", n, maxDescription)
 		}
@@ -910,7 +910,7 @@ func (l *loader) readVM(t *tab) {
 	name, named := l.readName(t)
 	t.unknown(keysVM, nil)
 	vm := &VM{Name: name, Pos: t.hpos()}
-	if s, ok := t.str("power_state", false); ok {
+	if s, ok := t.str("power_state", optional); ok {
 		ps, err := ParsePowerState(s)
 		if err != nil {
 			t.errf("power_state", "%v", err)
@@ -997,7 +997,7 @@ func (l *loader) readNIC(t *tab, vm *VM) *NIC {
 		cfgNames := make(map[string]*IPConfig, len(cfgs))
 		for i, ct := range cfgs {
 			c := &IPConfig{Name: "ipconfig" + strconv.Itoa(i+1), NIC: n}
-			if s, ok := ct.str("name", false); ok {
+			if s, ok := ct.str("name", optional); ok {
 				if strings.TrimSpace(s) == "" {
 					ct.errf("name", "name: must not be empty")
 				}
@@ -1054,7 +1054,7 @@ func (l *loader) readNIC(t *tab, vm *VM) *NIC {
 // shorthand) into c and links it. ok is false when c is unusable.
 func (l *loader) readIPConfigFields(t *tab, c *IPConfig, res string) bool {
 	ok := true
-	if s, found := t.str("private_ip", true); found {
+	if s, found := t.str("private_ip", "an IPv4 address"); found {
 		ip, err := ParseIP(strings.TrimSpace(s))
 		if err != nil {
 			t.errf("private_ip", "private_ip %v", err)
@@ -1065,7 +1065,7 @@ func (l *loader) readIPConfigFields(t *tab, c *IPConfig, res string) bool {
 	} else {
 		ok = false
 	}
-	if s, found := t.str("subnet", true); found {
+	if s, found := t.str("subnet", "VNET/SUBNET"); found {
 		c.Subnet = l.subnetRef(t, s)
 		if c.Subnet == nil {
 			ok = false

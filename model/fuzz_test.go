@@ -44,7 +44,11 @@ func FuzzLoad(f *testing.F) {
 			if !errors.As(err, &le) || len(le.Errors) == 0 {
 				t.Fatalf("error without issues: %#v", err)
 			}
-			_ = le.Error()
+			for _, r := range le.Error() {
+				if r < 0x20 && r != '\n' || r == 0x7f {
+					t.Fatalf("raw control character %q in %q", r, le.Error())
+				}
+			}
 			return
 		}
 		checkInvariants(t, env)

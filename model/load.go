@@ -200,12 +200,14 @@ func (l *loader) syntaxError(f *srcFile, err error) {
 	l.errAt(Pos{File: f.name}, "", Printable(err.Error()))
 }
 
+// errAt records an error. Names in resource paths are quoted by strconv.Quote; the message is
+// made printable too, since it may quote keys and file names from the fixtures.
 func (l *loader) errAt(p Pos, res, msg string) {
-	l.errs = append(l.errs, Issue{Pos: p, Resource: res, Message: msg})
+	l.errs = append(l.errs, Issue{Pos: p, Resource: res, Message: Printable(msg)})
 }
 
 func (l *loader) warnAt(p Pos, res, msg string) {
-	l.warns = append(l.warns, Issue{Pos: p, Resource: res, Message: msg})
+	l.warns = append(l.warns, Issue{Pos: p, Resource: res, Message: Printable(msg)})
 }
 
 // sortIssues orders issues by file (in load order) and line, keeping the order of discovery

@@ -77,16 +77,25 @@ func (t *tab) has(key string) bool {
 	return ok
 }
 
+// missing reports a required key that is absent; what says what it takes.
 func (t *tab) missing(key, what string) {
-	t.l.errAt(t.hpos(), t.resource(), fmt.Sprintf("missing required %s (%s)", key, what))
+	msg := "missing required key " + key
+	if what != "" {
+		msg += " (" + what + ")"
+	}
+	t.l.errAt(t.hpos(), t.resource(), msg)
 }
 
-// str reads a string. ok is false when the key is absent or not a string.
-func (t *tab) str(key string, required bool) (string, bool) {
+// Passed as want to str and integer: the key is optional.
+const optional = ""
+
+// str reads a string. want, when not optional, makes the key required and says what it takes.
+// ok is false when the key is absent or not a string.
+func (t *tab) str(key, want string) (string, bool) {
 	v, ok := t.m[key]
 	if !ok {
-		if required {
-			t.missing(key, "a string")
+		if want != optional {
+			t.missing(key, want)
 		}
 		return "", false
 	}
@@ -98,12 +107,12 @@ func (t *tab) str(key string, required bool) (string, bool) {
 	return s, true
 }
 
-// integer reads an integer.
-func (t *tab) integer(key string, required bool) (int64, bool) {
+// integer reads an integer, like str.
+func (t *tab) integer(key, want string) (int64, bool) {
 	v, ok := t.m[key]
 	if !ok {
-		if required {
-			t.missing(key, "an integer")
+		if want != optional {
+			t.missing(key, want)
 		}
 		return 0, false
 	}

@@ -196,7 +196,7 @@ name = "n"
   source = "*"
   destination = "*"
 `, []string{
-			`env.toml:3: nsg "n" rule "r": missing required direction (a string)`,
+			`env.toml:3: nsg "n" rule "r": missing required key direction (Inbound or Outbound)`,
 		}},
 		{"missing name", `[[asg]]
 [[asg]]
@@ -204,8 +204,8 @@ name = "ok"
 [[vnet]]
 address_space = ["10.9.0.0/16"]
 `, []string{
-			`env.toml:1: asg #1: missing required name (a string)`,
-			`env.toml:4: vnet #1: missing required name (a string)`,
+			`env.toml:1: asg #1: missing required key name (a non-empty string)`,
+			`env.toml:4: vnet #1: missing required key name (a non-empty string)`,
 		}},
 		{"empty name", `[[asg]]
 name = " "
@@ -224,7 +224,7 @@ rule = [
 			`env.toml:3: nsg "n": rule[1]: expected a table ({ name = ... }), got a string ("c")`,
 			`env.toml:6: nsg "n" rule "b": destination_ports "99999": port out of range 0..65535`,
 			`env.toml:6: nsg "n": rule "b" conflicts with rule "a" (env.toml:4): Rules cannot have the same Priority and Direction (priority 100, Inbound)`,
-			`env.toml:7: nsg "n" rule #4: missing required name (a string)`,
+			`env.toml:7: nsg "n" rule #4: missing required key name (a non-empty string)`,
 		}},
 	})
 }
@@ -470,7 +470,7 @@ address_space = ["10.9.0.0/33", "10.8.0.0", "10.7.0.1/16", "fd00::/8"]
 		{"address space missing", `[[vnet]]
 name = "v"
 `, []string{
-			`env.toml:1: vnet "v": missing required address_space (an array of IPv4 CIDRs)`,
+			`env.toml:1: vnet "v": missing required key address_space (an array of IPv4 CIDRs)`,
 		}},
 		{"address space empty", `[[vnet]]
 name = "v"
@@ -603,7 +603,7 @@ address_space = ["10.9.0.0/16", "10.9.128.0/17"]
 		}},
 		{"shorthand without subnet", nic(`  private_ip = "10.0.1.5"
 `), []string{
-			`env.toml:3: vm "m" nic "m-nic": missing required subnet (a string)`,
+			`env.toml:3: vm "m" nic "m-nic": missing required key subnet (VNET/SUBNET)`,
 		}},
 		{"ip_config names unique per nic", nic(`    [[vm.nic.ip_config]]
     name = "c"
@@ -692,7 +692,7 @@ func TestAdminRuleErrors(t *testing.T) {
 			`env.toml:4: admin_rule "a": access "Block": must be Allow, AlwaysAllow or Deny`,
 		}},
 		{"ASGs", admin("a", "priority = 1\nsource_asgs = [\"web\"]\n"+strings.Replace(ok, "source = \"Internet\"\n", "", 1)), []string{
-			`env.toml:1: admin_rule "a": missing required source (*, IPv4 addresses or CIDRs, or a service tag)`,
+			`env.toml:1: admin_rule "a": missing required key source (*, IPv4 addresses or CIDRs, or a service tag)`,
 			`env.toml:4: admin_rule "a": source_asgs: security admin rules cannot reference application security groups (they take IP prefixes and service tags only)`,
 		}},
 		{"unknown vnet", admin("a", "priority = 1\nvnets = [\"bse\"]\n"+ok), []string{
@@ -856,5 +856,18 @@ address_space = ["10.9.0.0/16"]
 	_, err = loadCase(admin("a", 5, "") + admin("b", 5, ""))
 	if err == nil || !strings.Contains(err.Error(), `admin_rule "b": conflicts with admin_rule "a" (env.toml:1), which also applies to every VNet`) {
 		t.Errorf("both everywhere: %v", err)
+	}
+}
+
+// TestMessagesArePrintable: nothing from a fixture reaches a message raw.
+func TestMessagesArePrintable(t *testing.T) {
+	_, err := Load(Source{Name: "e\x1b[1mvil.toml", Data: []byte("[service_tags]\n\"T\\u001b[2J\" = [5]\n[[asg]]\nname = \"a\\u0007\"\n[[asg]]\nname = \"a\\u0007\"\n")})
+	if err == nil {
+		t.Fatal("no error")
+	}
+	for _, r := range err.Error() {
+		if r < 0x20 && r != '\n' || r == 0x7f {
+			t.Fatalf("raw control character %q in %q", r, err.Error())
+		}
 	}
 }
