@@ -116,13 +116,14 @@ func (s *formScreen) help() help.KeyMap {
 		short = []key.Binding{k.Cycle, k.NextField, k.PrevField, k.Check, back, quit}
 	}
 	letters := key.NewBinding(key.WithKeys("i", "o", "t", "u", "e", "a"), key.WithHelp("i/o t/u/i/e/a", "pick by first letter"))
+	choiceQuit := key.NewBinding(key.WithKeys("q"), key.WithHelp("q", "quit (not in a text field)"))
 	colon := key.NewBinding(key.WithKeys(":"), key.WithHelp(":", "IP → its port field"))
 	return helpMap{
 		short: short,
 		full: [][]key.Binding{
 			{k.NextField, k.PrevField, k.Check},
 			{k.Cycle, letters, colon},
-			{back, k.Help, k.Quit, k.Force},
+			{back, k.Help, choiceQuit, k.Force},
 		},
 	}
 }
