@@ -1,7 +1,9 @@
 package model
 
 import (
+	"errors"
 	"fmt"
+	"strings"
 	"testing"
 )
 
@@ -41,5 +43,34 @@ func BenchmarkLoad10k(b *testing.B) {
 		if len(env.VMs) != 10000 {
 			b.Fatalf("%d VMs", len(env.VMs))
 		}
+	}
+}
+
+// TestParallelRulesMatchSequential: reading NSG rules in parallel reports exactly what reading
+// them sequentially reports.
+func TestParallelRulesMatchSequential(t *testing.T) {
+	data := string(GenerateLarge(200, 40, 120))
+	// Sprinkle errors and warnings over many NSGs.
+	data = strings.ReplaceAll(data, "priority = 105\n", "priority = 99\n")
+	data = strings.ReplaceAll(data, "name = \"rule-7\"\n", "name = \"rule 7\"\n")
+	data = strings.ReplaceAll(data, "destination_ports = \"1012\"", "destination_ports = \"70000\"")
+	data = strings.ReplaceAll(data, "source = \"Internet\"\n  destination = \"10.", "source = \"Internt\"\n  destination = \"10.")
+	load := func() string {
+		_, err := Load(Source{Name: "gen.toml", Data: []byte(data)})
+		var le *LoadError
+		if !errors.As(err, &le) {
+			t.Fatalf("err = %v", err)
+		}
+		return strings.Join(issueStrings(le.Errors), "\n") + "\n--\n" + strings.Join(issueStrings(le.Warnings), "\n")
+	}
+	parallel := load()
+	defer func(n int) { rulesPerWorker = n }(rulesPerWorker)
+	rulesPerWorker = 1 << 30
+	sequential := load()
+	if parallel != sequential {
+		t.Errorf("parallel and sequential differ:\n%s\n====\n%s", parallel, sequential)
+	}
+	if n := strings.Count(parallel, "\n"); n < 100 {
+		t.Errorf("only %d issues:\n%s", n, parallel)
 	}
 }

@@ -4,10 +4,13 @@ import (
 	"fmt"
 	"net/netip"
 	"regexp"
+	"runtime"
 	"slices"
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"unicode/utf8"
 )
 
@@ -56,6 +59,9 @@ const (
 	maxSuggestCalls = 200 // bounds the cost of "did you mean" on pathological fixtures
 )
 
+// rulesPerWorker is how many NSG rules make reading them in another goroutine worth it.
+var rulesPerWorker = 2000
+
 // registry holds the resources of one kind by name; names are unique case-insensitively (as
 // Azure resource names are) and references must match exactly.
 type registry[T any] struct {
@@ -75,14 +81,15 @@ func newRegistry[T any](kind string) *registry[T] {
 }
 
 // define registers name, or reports it defined twice (naming both places) and returns false.
-func (r *registry[T]) define(l *loader, name string, pos Pos, res string, v T) bool {
+func (r *registry[T]) define(l *loader, name string, t *tab, v T) bool {
+	pos := t.hpos()
 	k := strings.ToLower(name)
 	if prev, ok := r.fold[k]; ok {
 		msg := "defined twice; first defined at " + prev.pos.String()
 		if prev.name != name {
 			msg += fmt.Sprintf(" as %q (names are case-insensitive in Azure)", prev.name)
 		}
-		l.errAt(pos, res, msg)
+		l.errAt(pos, t.resource(), msg)
 		if _, ok := r.byName[name]; !ok {
 			// Refer to the first definition, so that references do not fail as well.
 			r.byName[name] = r.byName[prev.name]
@@ -115,10 +122,9 @@ func (l *loader) noSuch(kind, name string, candidates []string) string {
 }
 
 func (l *loader) suggest(name string, candidates []string) string {
-	if l.suggestCalls >= maxSuggestCalls || len(name) > 200 {
+	if len(name) > 200 || l.suggestCalls.Add(1) > maxSuggestCalls {
 		return ""
 	}
-	l.suggestCalls++
 	return Suggest(name, candidates)
 }
 
@@ -130,7 +136,7 @@ type loader struct {
 	warns   []Issue
 	env     *Environment
 
-	suggestCalls int
+	suggestCalls *atomic.Int32 // shared with shadow loaders
 
 	envNamePos, envDescPos Pos
 	tags                   map[string]string // lower-case name -> canonical, built-ins included
@@ -144,14 +150,14 @@ type loader struct {
 	nics       *registry[*NIC]
 	adminRules *registry[*AdminRule]
 
-	subnetPos    map[*Subnet]Pos // where each valid subnet prefix is written
+	subnetPos    map[*Subnet]at // where each valid subnet prefix is written
 	peerRefs     []peerRef
 	nsgAttached  map[*NSG]bool
 	asgRefs      []asgRef
 	asgHome      map[*ASG]asgMember // the first member of each ASG, which fixes its VNet
 	ipOwner      map[vnetIP]ipUse
 	ipcPos       map[*IPConfig]Pos // ip_config table headers
-	ipcSubnetPos map[*IPConfig]Pos
+	ipcSubnetPos map[*IPConfig]at
 	subnetNames  map[*VNet]map[string]*Subnet
 	adminPrio    []adminPrio
 }
@@ -165,15 +171,13 @@ type peerRef struct {
 
 type asgRef struct {
 	asg *ASG
-	key string
-	pos Pos
-	t   *tab
+	at  at // the side's _asgs key
 }
 
+// asgMember is the first member of an ASG, which fixes its VNet.
 type asgMember struct {
-	vnet *VNet
-	res  string
-	pos  Pos
+	cfg *IPConfig
+	at  at
 }
 
 type vnetIP struct {
@@ -181,14 +185,34 @@ type vnetIP struct {
 	ip   netip.Addr
 }
 
+// ipUse is the IP configuration that holds an address.
 type ipUse struct {
-	res string
-	pos Pos
+	cfg *IPConfig
+	at  at
+}
+
+// at is a key of a table; its position and resource path are looked up only when a message
+// needs them (looking a key's line up scans the table).
+type at struct {
+	t   *tab
+	key string
+}
+
+func (a at) pos() Pos { return a.t.pos(a.key) }
+
+// ipcRes is the resource path of IP configuration c read from table t (an ip_config table, or a
+// NIC's shorthand).
+func ipcRes(t *tab, c *IPConfig) string {
+	if t.kind == "ip_config" {
+		return t.resource()
+	}
+	return resName(t.resource(), "ip_config", c.Name)
 }
 
 func newLoader() *loader {
 	l := &loader{
 		fileIdx:      map[string]int{},
+		suggestCalls: new(atomic.Int32),
 		env:          &Environment{ServiceTags: map[string][]netip.Prefix{}},
 		tags:         map[string]string{},
 		tagPos:       map[string]Pos{},
@@ -198,12 +222,12 @@ func newLoader() *loader {
 		vms:          newRegistry[*VM]("vm"),
 		nics:         newRegistry[*NIC]("nic"),
 		adminRules:   newRegistry[*AdminRule]("admin_rule"),
-		subnetPos:    map[*Subnet]Pos{},
+		subnetPos:    map[*Subnet]at{},
 		nsgAttached:  map[*NSG]bool{},
 		asgHome:      map[*ASG]asgMember{},
 		ipOwner:      map[vnetIP]ipUse{},
 		ipcPos:       map[*IPConfig]Pos{},
-		ipcSubnetPos: map[*IPConfig]Pos{},
+		ipcSubnetPos: map[*IPConfig]at{},
 		subnetNames:  map[*VNet]map[string]*Subnet{},
 	}
 	for _, t := range []string{TagVirtualNetwork, TagInternet, TagAzureLoadBalancer} {
@@ -246,11 +270,7 @@ func (l *loader) build() {
 			l.readASG(a)
 		}
 	}
-	for _, t := range roots {
-		for _, n := range t.tables("nsg", "nsg", "nsg") {
-			l.readNSG(n)
-		}
-	}
+	l.readNSGs(roots)
 	for _, t := range roots {
 		for _, v := range t.tables("vnet", "vnet", "vnet") {
 			l.readVNet(v)
@@ -408,7 +428,7 @@ func (l *loader) readVNet(t *tab) {
 	}
 	v := &VNet{Name: name, Pos: t.hpos()}
 	if named {
-		if l.vnets.define(l, name, t.hpos(), t.resource(), v) {
+		if l.vnets.define(l, name, t, v) {
 			l.env.VNets = append(l.env.VNets, v)
 		} else {
 			named = false
@@ -471,7 +491,7 @@ func (l *loader) readSubnet(t *tab, v *VNet) *Subnet {
 			t.errf("prefix", "prefix %v", err)
 		} else {
 			s.Prefix = p
-			l.subnetPos[s] = t.pos("prefix")
+			l.subnetPos[s] = at{t, "prefix"}
 			if len(v.AddressSpace) > 0 && !insideAny(p, v.AddressSpace) {
 				t.errf("prefix", "prefix %s is outside the address space of vnet %q (%s)", p, v.Name, joinPrefixes(v.AddressSpace))
 			}
@@ -592,7 +612,7 @@ func (l *loader) checkSubnetOverlap(v *VNet) {
 			if order[second] < order[first] {
 				first, second = second, first
 			}
-			l.errAt(l.subnetPos[second], resName(resName("", "vnet", v.Name), "subnet", second.Name),
+			l.errAt(l.subnetPos[second].pos(), resName(resName("", "vnet", v.Name), "subnet", second.Name),
 				fmt.Sprintf("prefix %s overlaps subnet %q (%s, %s)", second.Prefix, first.Name, first.Prefix, first.Pos))
 		}
 		if hi > coverHi {
@@ -630,7 +650,7 @@ func (l *loader) readASG(t *tab) {
 		return
 	}
 	a := &ASG{Name: name, Pos: t.hpos()}
-	if l.asgs.define(l, name, t.hpos(), t.resource(), a) {
+	if l.asgs.define(l, name, t, a) {
 		l.env.ASGs = append(l.env.ASGs, a)
 	}
 }
@@ -640,13 +660,79 @@ type prioKey struct {
 	prio int
 }
 
-func (l *loader) readNSG(t *tab) {
-	name, named := l.readName(t)
-	t.unknown(keysNSG, nil)
-	g := &NSG{Name: name, Pos: t.hpos()}
-	if named && l.nsgs.define(l, name, t.hpos(), t.resource(), g) {
-		l.env.NSGs = append(l.env.NSGs, g)
+// readNSGs reads every NSG: first their names, then their rules, in parallel for large
+// fixtures. Each worker reads a contiguous run of NSGs into a shadow loader (sharing every map,
+// which rules only read) with its own issue lists, merged in order afterwards, so that the result
+// is the same as reading sequentially.
+func (l *loader) readNSGs(roots []*tab) {
+	var tabs []*tab
+	for _, t := range roots {
+		tabs = append(tabs, t.tables("nsg", "nsg", "nsg")...)
 	}
+	nsgs := make([]*NSG, len(tabs))
+	rules := 0
+	for i, t := range tabs {
+		name, named := l.readName(t)
+		t.unknown(keysNSG, nil)
+		g := &NSG{Name: name, Pos: t.hpos()}
+		if named && l.nsgs.define(l, name, t, g) {
+			l.env.NSGs = append(l.env.NSGs, g)
+		}
+		nsgs[i] = g
+		if v, ok := t.m["rule"]; ok {
+			switch x := v.(type) {
+			case []map[string]any:
+				rules += len(x)
+			case []any:
+				rules += len(x)
+			}
+		}
+	}
+	workers := min(runtime.GOMAXPROCS(0), len(tabs), rules/rulesPerWorker)
+	if workers < 2 {
+		for i, t := range tabs {
+			l.readRules(t, nsgs[i])
+		}
+		return
+	}
+	shadows := make([]*loader, workers)
+	var wg sync.WaitGroup
+	for w := range workers {
+		s := *l
+		s.errs, s.warns, s.asgRefs = nil, nil, nil
+		shadows[w] = &s
+		lo, hi := w*len(tabs)/workers, (w+1)*len(tabs)/workers
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() {
+				if r := recover(); r != nil {
+					if !recoverPanics {
+						panic(r)
+					}
+					s.errAt(Pos{}, "", fmt.Sprintf("internal error while reading NSG rules (please report): %v", r))
+				}
+			}()
+			for i := lo; i < hi; i++ {
+				tabs[i].l = &s
+				l.readRulesWith(&s, tabs[i], nsgs[i])
+			}
+		}()
+	}
+	wg.Wait()
+	for _, s := range shadows {
+		l.errs = append(l.errs, s.errs...)
+		l.warns = append(l.warns, s.warns...)
+		l.asgRefs = append(l.asgRefs, s.asgRefs...)
+	}
+}
+
+func (l *loader) readRules(t *tab, g *NSG) { l.readRulesWith(l, t, g) }
+
+// readRulesWith reads the rules of NSG g (table t) using loader s (l or a shadow of it).
+func (l *loader) readRulesWith(s *loader, t *tab, g *NSG) {
+	l = s
+	name := g.Name
 	rules := t.tables("rule", "nsg.rule", "rule")
 	if len(rules) > maxRulesPerNSG {
 		t.errf("rule", "%d rules; Azure allows at most %d custom rules per NSG", len(rules), maxRulesPerNSG)
@@ -816,7 +902,7 @@ func (l *loader) readSide(t *tab, side string, admin bool) Side {
 				continue
 			}
 			s.ASGs = append(s.ASGs, a)
-			l.asgRefs = append(l.asgRefs, asgRef{asg: a, key: asgKey, pos: t.pos(asgKey), t: t})
+			l.asgRefs = append(l.asgRefs, asgRef{asg: a, at: at{t, asgKey}})
 		}
 	}
 
@@ -917,7 +1003,7 @@ func (l *loader) readVM(t *tab) {
 		}
 		vm.PowerState = ps
 	}
-	if named && l.vms.define(l, name, t.hpos(), t.resource(), vm) {
+	if named && l.vms.define(l, name, t, vm) {
 		l.env.VMs = append(l.env.VMs, vm)
 	}
 	nics := t.tables("nic", "vm.nic", "nic")
@@ -965,7 +1051,7 @@ func (l *loader) readNIC(t *tab, vm *VM) *NIC {
 	}
 	t.unknown(keysNIC, nil)
 	n := &NIC{Name: name, VM: vm, Pos: t.hpos()}
-	if named && !l.nics.define(l, name, t.hpos(), t.resource(), n) {
+	if named && !l.nics.define(l, name, t, n) {
 		named = false
 	}
 	n.NSG = l.nsgRef(t)
@@ -984,7 +1070,7 @@ func (l *loader) readNIC(t *tab, vm *VM) *NIC {
 		t.errf(short[0], "%s and [[vm.nic.ip_config]] are exclusive: use the shorthand (private_ip, subnet, asgs) for one IP configuration, or ip_config tables, not both", strings.Join(short, ", "))
 	case len(short) > 0:
 		c := &IPConfig{Name: "ipconfig1", NIC: n, Primary: true}
-		if l.readIPConfigFields(t, c, t.resource()+" ip_config \"ipconfig1\"") {
+		if l.readIPConfigFields(t, c) {
 			n.IPConfigs = append(n.IPConfigs, c)
 		}
 	case len(cfgs) == 0:
@@ -1011,7 +1097,7 @@ func (l *loader) readNIC(t *tab, vm *VM) *NIC {
 				dup = true
 			}
 			c.Primary, _ = ct.boolean("primary")
-			if !l.readIPConfigFields(ct, c, ct.resource()) || dup {
+			if !l.readIPConfigFields(ct, c) || dup {
 				continue
 			}
 			l.ipcPos[c] = ct.hpos()
@@ -1039,7 +1125,7 @@ func (l *loader) readNIC(t *tab, vm *VM) *NIC {
 		if home == nil {
 			home = c
 		} else if c.Subnet.VNet != home.Subnet.VNet {
-			l.errAt(l.ipcSubnetPos[c], resName(t.resource(), "ip_config", c.Name), fmt.Sprintf(
+			l.errAt(l.ipcSubnetPos[c].pos(), resName(t.resource(), "ip_config", c.Name), fmt.Sprintf(
 				"subnet %q is in vnet %q, but ip_config %q of this NIC is in vnet %q; all IP configurations of a NIC must be in one VNet",
 				c.Subnet.Path(), c.Subnet.VNet.Name, home.Name, home.Subnet.VNet.Name))
 		}
@@ -1052,7 +1138,7 @@ func (l *loader) readNIC(t *tab, vm *VM) *NIC {
 
 // readIPConfigFields reads private_ip, subnet and asgs (of an ip_config table or of the NIC
 // shorthand) into c and links it. ok is false when c is unusable.
-func (l *loader) readIPConfigFields(t *tab, c *IPConfig, res string) bool {
+func (l *loader) readIPConfigFields(t *tab, c *IPConfig) bool {
 	ok := true
 	if s, found := t.str("private_ip", "an IPv4 address"); found {
 		ip, err := ParseIP(strings.TrimSpace(s))
@@ -1073,7 +1159,7 @@ func (l *loader) readIPConfigFields(t *tab, c *IPConfig, res string) bool {
 	} else {
 		ok = false
 	}
-	l.ipcSubnetPos[c] = t.pos("subnet")
+	l.ipcSubnetPos[c] = at{t, "subnet"}
 	names, _, _ := t.strs("asgs")
 	if ok {
 		sub := c.Subnet
@@ -1091,9 +1177,9 @@ func (l *loader) readIPConfigFields(t *tab, c *IPConfig, res string) bool {
 		if ok {
 			k := vnetIP{sub.VNet, c.PrivateIP}
 			if prev, dup := l.ipOwner[k]; dup {
-				t.errf("private_ip", "private_ip %s is already used in vnet %q by %s (%s)", c.PrivateIP, sub.VNet.Name, prev.res, prev.pos)
+				t.errf("private_ip", "private_ip %s is already used in vnet %q by %s (%s)", c.PrivateIP, sub.VNet.Name, ipcRes(prev.at.t, prev.cfg), prev.at.pos())
 			} else {
-				l.ipOwner[k] = ipUse{res: res, pos: t.pos("private_ip")}
+				l.ipOwner[k] = ipUse{c, at{t, "private_ip"}}
 			}
 		}
 	}
@@ -1114,10 +1200,10 @@ func (l *loader) readIPConfigFields(t *tab, c *IPConfig, res string) bool {
 		}
 		a.Members = append(a.Members, c)
 		if home, has := l.asgHome[a]; !has {
-			l.asgHome[a] = asgMember{vnet: c.Subnet.VNet, res: res, pos: t.pos("asgs")}
-		} else if home.vnet != c.Subnet.VNet {
+			l.asgHome[a] = asgMember{c, at{t, "asgs"}}
+		} else if hv := home.cfg.Subnet.VNet; hv != c.Subnet.VNet {
 			t.errf("asgs", "asgs: asg %q already has members in vnet %q (%s, %s), and this IP configuration is in vnet %q; all members of an ASG must be in one VNet",
-				a.Name, home.vnet.Name, home.res, home.pos, c.Subnet.VNet.Name)
+				a.Name, hv.Name, ipcRes(home.at.t, home.cfg), home.at.pos(), c.Subnet.VNet.Name)
 		}
 	}
 	return ok
@@ -1184,7 +1270,7 @@ func (l *loader) readAdminRule(t *tab) {
 			}
 		}
 	}
-	if named && l.adminRules.define(l, name, t.hpos(), t.resource(), a) {
+	if named && l.adminRules.define(l, name, t, a) {
 		l.env.AdminRules = append(l.env.AdminRules, a)
 		if ok {
 			l.adminPrio = append(l.adminPrio, adminPrio{a, t.pos("priority"), t})
@@ -1261,7 +1347,7 @@ func (l *loader) checkAdminPriorities() {
 func (l *loader) finalWarnings() {
 	for _, r := range l.asgRefs {
 		if len(r.asg.Members) == 0 {
-			l.warnAt(r.pos, r.t.resource(), fmt.Sprintf("%s: asg %q has no members, so this side matches no address", r.key, r.asg.Name))
+			l.warnAt(r.at.pos(), r.at.t.resource(), fmt.Sprintf("%s: asg %q has no members, so this side matches no address", r.at.key, r.asg.Name))
 		}
 	}
 	for _, g := range l.env.NSGs {
