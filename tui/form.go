@@ -524,7 +524,10 @@ func (s *formScreen) view(w, h int) ([]string, *tea.Cursor) {
 			}
 			continue
 		}
-		noteLines := wrapStyled(note, w-msgX)
+		noteLines := []string{trunc(note, w-msgX)} // a hint gets one line; an error all it needs
+		if marked {
+			noteLines = wrapStyled(note, w-msgX)
+		}
 		lines = append(lines, row+noteLines[0])
 		for _, l := range noteLines[1:] {
 			lines = append(lines, strings.Repeat(" ", msgX)+l)

@@ -328,6 +328,10 @@ func (s *verdictScreen) chain(w, h int) []string {
 		s.offset = s.sel - listH + 1
 	}
 	s.offset = min(max(s.offset, 0), max(len(s.rows)-listH, 0))
+	// Do not start on a layer's reason without its heading, if the heading fits too.
+	if s.offset > 0 && s.rows[s.offset].kind != rowRule && s.rows[s.offset].kind != rowLayer && s.sel < s.offset-1+listH {
+		s.offset--
+	}
 	end := min(s.offset+listH, len(s.rows))
 	_, resW := s.columns(w)
 	for i := s.offset; i < end; i++ {
@@ -528,30 +532,46 @@ func (s *verdictScreen) detail(w, maxH int) []string {
 		return lines
 	}
 	budget := maxH - len(lines) - 1 // keep one line for the outcome
+	if budget < len(engine.AllFields) {
+		return nil
+	}
+	// Each check gets a line; the spare lines let long reasons wrap, failed checks first (they
+	// are the reason the rule did not match).
+	var texts [len(engine.AllFields)][]string
+	spare := budget - len(engine.AllFields)
+	for pass := 0; pass < 2; pass++ {
+		for i, f := range engine.AllFields {
+			if check.Fields.Has(f) != (pass == 1) {
+				continue
+			}
+			why := safe(s.res.Why(*check, f))
+			texts[i] = []string{trunc(why, w-4)}
+			if wrapped := wrap(why, w-4, 2); len(wrapped) > 1 && spare > 0 {
+				if n := 1 + spare; len(wrapped) > n { // as much as fits, the rest cut with …
+					rest := make([]string, 0, len(wrapped)-n+1)
+					for _, l := range wrapped[n-1:] {
+						rest = append(rest, strings.TrimSpace(l))
+					}
+					wrapped = append(wrapped[:n-1:n-1], "  "+trunc(strings.Join(rest, " "), w-6))
+				}
+				texts[i] = wrapped
+				spare -= len(wrapped) - 1
+			}
+		}
+	}
 	var body []string
-	extra := 0
-	for _, f := range engine.AllFields {
-		why := safe(s.res.Why(*check, f))
+	for i, f := range engine.AllFields {
 		mark := st.Pass.Render("✓ ")
 		if !check.Fields.Has(f) {
 			mark = st.Fail.Render("✗ ")
 		}
-		wrapped := wrap(why, w-4, 2)
-		if len(wrapped) > 1 && len(body)+extra+len(wrapped)+(4-int(f)) <= budget {
-			extra += len(wrapped) - 1
-		} else {
-			wrapped = []string{trunc(why, w-4)}
-		}
-		for j, l := range wrapped {
+		for j, l := range texts[i] {
 			if j == 0 {
 				body = append(body, "  "+mark+l)
 			} else {
 				body = append(body, "    "+l)
 			}
 		}
-	}
-	if len(body) > budget {
-		return nil
 	}
 	lines = append(lines, body...)
 	lines = append(lines, trunc(s.outcome(lt, ri, check), w))
@@ -565,7 +585,7 @@ func (s *verdictScreen) outcome(lt *engine.LayerTrace, ri int, check *engine.Rul
 	switch s.state(int(li), ri) {
 	case stFailed:
 		f, _ := check.Fields.FirstFailed()
-		return st.Fail.Render("✗ no match") + st.Dim.Render(" ("+f.String()+" differs): evaluation goes on with the next rule")
+		return st.Fail.Render("✗ no match") + st.Dim.Render(" on "+f.String()+": evaluation goes on with the next rule")
 	case stDeciding:
 		word := st.AllowBanner.Render(" ✓ " + s.res.Headline() + " ")
 		if s.res.Access == model.Deny {
