@@ -45,7 +45,13 @@ type Layer struct {
 	NIC       *model.NIC    // for NICLayer
 	AppliedTo string        // subnet/VNET/SUBNET, networkInterface/NIC or virtualNetwork/VNET
 
-	sorted [2][]*model.Rule // the rules of each direction in evaluation order
+	table *ruleTable // shared by every layer of the same NSG; nil when there is no NSG
+}
+
+// ruleTable is an NSG's (or a VNet's admin) rules compiled for each direction, in evaluation
+// order. It is built once per NSG and shared by every subnet and NIC the NSG is attached to.
+type ruleTable struct {
+	sorted [2][]*model.Rule
 	rules  [2][]cRule
 	hot    [2][]hotRule  // parallel to rules
 	index  [2]*ruleIndex // nil for short rule lists
@@ -63,7 +69,12 @@ func (l *Layer) Name() string {
 }
 
 // Rules are the layer's rules of direction d (custom and default) in evaluation order.
-func (l *Layer) Rules(d model.Direction) []*model.Rule { return l.sorted[d] }
+func (l *Layer) Rules(d model.Direction) []*model.Rule {
+	if l.table == nil {
+		return nil
+	}
+	return l.table.sorted[d]
+}
 
 // target is one IP configuration of a VM with everything its evaluation needs.
 type target struct {
@@ -174,7 +185,7 @@ type compiler struct {
 	env      *model.Environment
 	tags     map[string]ipSet
 	asgs     map[*model.ASG]ipSet
-	nsgs     map[*model.NSG][2][]cRule
+	nsgs     map[*model.NSG]*ruleTable
 	subnets  map[*model.Subnet]*netContext
 	subLayer map[*model.Subnet]*Layer
 	admin    map[*model.VNet]*Layer
@@ -187,7 +198,7 @@ func Compile(env *model.Environment) *Engine {
 		env:      env,
 		tags:     map[string]ipSet{model.TagAzureLoadBalancer: loadBalancer},
 		asgs:     map[*model.ASG]ipSet{},
-		nsgs:     map[*model.NSG][2][]cRule{},
+		nsgs:     map[*model.NSG]*ruleTable{},
 		subnets:  map[*model.Subnet]*netContext{},
 		subLayer: map[*model.Subnet]*Layer{},
 		admin:    map[*model.VNet]*Layer{},
@@ -254,16 +265,10 @@ func (c *compiler) nsgLayer(kind LayerKind, nsg *model.NSG) *Layer {
 	if nsg == nil {
 		return l
 	}
-	if rs, ok := c.nsgs[nsg]; ok {
-		l.rules = rs
-	} else {
-		all := append(slices.Clone(nsg.Rules), model.DefaultRules()...)
-		for d := range 2 {
-			l.rules[d] = c.compileRules(all, model.Direction(d))
-		}
-		c.nsgs[nsg] = l.rules
+	if l.table = c.nsgs[nsg]; l.table == nil {
+		l.table = c.newTable(append(slices.Clone(nsg.Rules), model.DefaultRules()...))
+		c.nsgs[nsg] = l.table
 	}
-	l.fill()
 	return l
 }
 
@@ -279,27 +284,26 @@ func (c *compiler) adminLayer(v *model.VNet) *Layer {
 	}
 	var l *Layer
 	if len(rules) > 0 {
-		l = &Layer{Kind: AdminLayer, VNet: v, AppliedTo: "virtualNetwork/" + v.Name}
-		for d := range 2 {
-			l.rules[d] = c.compileRules(rules, model.Direction(d))
-		}
-		l.fill()
+		l = &Layer{Kind: AdminLayer, VNet: v, AppliedTo: "virtualNetwork/" + v.Name, table: c.newTable(rules)}
 	}
 	c.admin[v] = l
 	return l
 }
 
-// fill derives the sorted rule list and the hot records from the compiled rules.
-func (l *Layer) fill() {
+// newTable compiles rules for both directions, with their hot records and index.
+func (c *compiler) newTable(rules []*model.Rule) *ruleTable {
+	t := &ruleTable{}
 	for d := range 2 {
-		l.sorted[d] = make([]*model.Rule, len(l.rules[d]))
-		l.hot[d] = make([]hotRule, len(l.rules[d]))
-		for i := range l.rules[d] {
-			l.sorted[d][i] = l.rules[d][i].rule
-			l.hot[d][i] = newHotRule(&l.rules[d][i])
+		t.rules[d] = c.compileRules(rules, model.Direction(d))
+		t.sorted[d] = make([]*model.Rule, len(t.rules[d]))
+		t.hot[d] = make([]hotRule, len(t.rules[d]))
+		for i := range t.rules[d] {
+			t.sorted[d][i] = t.rules[d][i].rule
+			t.hot[d][i] = newHotRule(&t.rules[d][i])
 		}
-		l.index[d] = newRuleIndex(l.rules[d])
+		t.index[d] = newRuleIndex(t.rules[d])
 	}
+	return t
 }
 
 // accessRank orders rules of equal priority: Deny, then AlwaysAllow, then Allow.

@@ -39,13 +39,14 @@ func compileFlow(f *Flow) cflow {
 // firstMatch is the first rule of layer l that matches the flow, or nil.
 func firstMatch(l *Layer, f *cflow, t *target) *cRule {
 	i := -1
-	if x := l.index[f.dir]; x != nil {
-		i = x.first(l.hot[f.dir], l.rules[f.dir], f, t)
+	tb := l.table
+	if x := tb.index[f.dir]; x != nil {
+		i = x.first(tb.hot[f.dir], tb.rules[f.dir], f, t)
 	} else {
-		i = scan(l.hot[f.dir], l.rules[f.dir], f, t)
+		i = scan(tb.hot[f.dir], tb.rules[f.dir], f, t)
 	}
 	if i >= 0 {
-		return &l.rules[f.dir][i]
+		return &tb.rules[f.dir][i]
 	}
 	return nil
 }

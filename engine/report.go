@@ -35,7 +35,7 @@ func (r *Result) Summary() string {
 // RuleLine describes the deciding rule: "securityRules/allow-https (priority 100, Allow)".
 func (r *Result) RuleLine() string {
 	if r.Rule == nil {
-		return "none: no NSG or admin rule applies to this NIC, so every level allows"
+		return "none: no NSG on the subnet or the NIC and no admin rule matched, so every level allows"
 	}
 	return fmt.Sprintf("%s (priority %d, %s)", model.Printable(r.Rule.ID()), r.Rule.Priority, r.Rule.Access)
 }

@@ -122,9 +122,9 @@ func (e *Engine) Verify(f Flow) (*Result, error) {
 	cf := &res.cf
 	decided := "" // who decided, for the reason of the layers after it
 	trace := func(l *Layer) *LayerTrace {
-		rules, hot := l.rules[f.Direction], l.hot[f.Direction]
+		rules, hot := l.table.rules[f.Direction], l.table.hot[f.Direction]
 		lt := LayerTrace{Layer: l, Direction: f.Direction, Match: -1, Tried: make([]Fields, 0, len(rules))}
-		x := l.index[f.Direction]
+		x := l.table.index[f.Direction]
 		var proto, sport, dport, src, dst []uint64
 		if x != nil {
 			proto, sport, dport, src, dst = x.bitsets(cf)

@@ -103,6 +103,14 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		return m, m.top().update(&m, msg)
 	case tea.KeyPressMsg:
+		if msg.String() == "alt+esc" {
+			// Two quick escs reach us as one alt+esc: go back twice, as the user pressed.
+			esc := tea.KeyPressMsg{Code: tea.KeyEscape}
+			next, first := m.key(esc)
+			after := next.(Model)
+			last, second := after.key(esc)
+			return last, tea.Batch(first, second)
+		}
 		return m.key(msg)
 	}
 	return m, nil
