@@ -17,7 +17,7 @@ import (
 // Engine is a compiled environment. It is immutable and safe for concurrent use.
 type Engine struct {
 	env     *model.Environment
-	vms     map[string]*vmEntry
+	vms     nameTable
 	vmNames []string
 }
 
@@ -48,13 +48,16 @@ type Layer struct {
 	table *ruleTable // shared by every layer of the same NSG; nil when there is no NSG
 }
 
-// ruleTable is an NSG's (or a VNet's admin) rules compiled for each direction, in evaluation
-// order. It is built once per NSG and shared by every subnet and NIC the NSG is attached to.
-type ruleTable struct {
-	sorted [2][]*model.Rule
-	rules  [2][]cRule
-	hot    [2][]hotRule  // parallel to rules
-	index  [2]*ruleIndex // nil for short rule lists
+// ruleTable is an NSG's (or a VNet's admin) rules compiled for each direction. It is built
+// once per NSG and shared by every subnet and NIC the NSG is attached to.
+type ruleTable [2]dirRules
+
+// dirRules are the rules of one direction in evaluation order (ascending priority).
+type dirRules struct {
+	sorted []*model.Rule
+	rules  []cRule
+	hot    []hotRule  // parallel to rules
+	index  *ruleIndex // nil for short rule lists
 }
 
 // Name is the NSG's name, or "security admin rules" for the admin layer.
@@ -73,16 +76,45 @@ func (l *Layer) Rules(d model.Direction) []*model.Rule {
 	if l.table == nil {
 		return nil
 	}
-	return l.table.sorted[d]
+	return l.table[d].sorted
 }
 
 // target is one IP configuration of a VM with everything its evaluation needs.
 type target struct {
 	ipc   *model.IPConfig
-	local uint32
+	ip    uint32 // ipc.PrivateIP
 	net   *netContext
 	admin *Layer       // nil when no admin rule applies to the VNet
 	order [2][2]*Layer // per direction: the two NSG levels in Azure's order
+	// local holds, per direction and layer slot (0 the admin layer, 1 and 2 the NSGs in
+	// order[d]), which rules' local side holds this IP configuration's address: exact, tags
+	// and ASGs included, since the local address is fixed. nil where the layer has no index.
+	local [2][3][]uint64
+	// steps are, per direction, the layers that have rules, in evaluation order: the
+	// verdict path walks them without looking anything up.
+	steps [2][]step
+}
+
+type step struct {
+	layer *Layer
+	rules *dirRules
+	local []uint64
+}
+
+// plan fills t.local and t.steps once the target's layers are set.
+func (t *target) plan() {
+	for d := range 2 {
+		for slot, l := range [3]*Layer{t.admin, t.order[d][0], t.order[d][1]} {
+			if l == nil || l.table == nil {
+				continue
+			}
+			rs := &l.table[d]
+			if rs.index != nil {
+				t.local[d][slot] = localBits(rs.rules, model.Direction(d), t)
+			}
+			t.steps[d] = append(t.steps[d], step{l, rs, t.local[d][slot]})
+		}
+	}
 }
 
 func (t *target) inASG(a *model.ASG) bool { return slices.Contains(t.ipc.ASGs, a) }
@@ -213,7 +245,8 @@ func Compile(env *model.Environment) *Engine {
 		}
 		c.asgs[a] = newIPSet(ps...)
 	}
-	e := &Engine{env: env, vms: make(map[string]*vmEntry, len(env.VMs))}
+	e := &Engine{env: env}
+	entries := make([]*vmEntry, 0, len(env.VMs))
 	for _, vm := range env.VMs {
 		ent := &vmEntry{vm: vm}
 		for _, nic := range vm.NICs {
@@ -225,15 +258,17 @@ func Compile(env *model.Environment) *Engine {
 				}
 				nicLayer.VNet = ipc.Subnet.VNet
 				sub := c.subnetLayer(ipc.Subnet)
-				t := &target{ipc: ipc, local: ip4(ipc.PrivateIP), net: c.context(ipc.Subnet), admin: c.adminLayer(ipc.Subnet.VNet)}
+				t := &target{ipc: ipc, ip: ip4(ipc.PrivateIP), net: c.context(ipc.Subnet), admin: c.adminLayer(ipc.Subnet.VNet)}
 				t.order[model.Inbound] = [2]*Layer{sub, nicLayer}
 				t.order[model.Outbound] = [2]*Layer{nicLayer, sub}
+				t.plan()
 				ent.targets = append(ent.targets, t)
 			}
 		}
-		e.vms[vm.Name] = ent
+		entries = append(entries, ent)
 		e.vmNames = append(e.vmNames, vm.Name)
 	}
+	e.vms = newNameTable(entries)
 	return e
 }
 
@@ -293,15 +328,16 @@ func (c *compiler) adminLayer(v *model.VNet) *Layer {
 // newTable compiles rules for both directions, with their hot records and index.
 func (c *compiler) newTable(rules []*model.Rule) *ruleTable {
 	t := &ruleTable{}
-	for d := range 2 {
-		t.rules[d] = c.compileRules(rules, model.Direction(d))
-		t.sorted[d] = make([]*model.Rule, len(t.rules[d]))
-		t.hot[d] = make([]hotRule, len(t.rules[d]))
-		for i := range t.rules[d] {
-			t.sorted[d][i] = t.rules[d][i].rule
-			t.hot[d][i] = newHotRule(&t.rules[d][i])
+	for d := range t {
+		rs := &t[d]
+		rs.rules = c.compileRules(rules, model.Direction(d))
+		rs.sorted = make([]*model.Rule, len(rs.rules))
+		rs.hot = make([]hotRule, len(rs.rules))
+		for i := range rs.rules {
+			rs.sorted[i] = rs.rules[i].rule
+			rs.hot[i] = newHotRule(&rs.rules[i])
 		}
-		t.index[d] = newRuleIndex(t.rules[d])
+		rs.index = newRuleIndex(rs.rules)
 	}
 	return t
 }

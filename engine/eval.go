@@ -30,25 +30,32 @@ type cflow struct {
 }
 
 func compileFlow(f *Flow) cflow {
-	sa, sp := f.Source()
-	da, dp := f.Destination()
-	return cflow{dir: f.Direction, proto: protoBit(f.Protocol), ports: f.Protocol.HasPorts(),
-		src: ip4(sa), dst: ip4(da), sport: int32(sp), dport: int32(dp)}
+	local, remote := ip4(f.LocalIP), ip4(f.RemoteIP)
+	cf := cflow{dir: f.Direction, proto: protoBit(f.Protocol), ports: f.Protocol.HasPorts()}
+	if f.Direction == model.Inbound {
+		cf.src, cf.sport, cf.dst, cf.dport = remote, int32(f.RemotePort), local, int32(f.LocalPort)
+	} else {
+		cf.src, cf.sport, cf.dst, cf.dport = local, int32(f.LocalPort), remote, int32(f.RemotePort)
+	}
+	return cf
 }
 
-// firstMatch is the first rule of layer l that matches the flow, or nil.
-func firstMatch(l *Layer, f *cflow, t *target) *cRule {
+// first is the first rule that matches the flow, or nil. local is the target's precomputed
+// local-side bitset for these rules (nil without an index).
+func (rs *dirRules) first(f *cflow, t *target, local []uint64) *cRule {
 	i := -1
-	tb := l.table
-	if x := tb.index[f.dir]; x != nil {
-		i = x.first(tb.hot[f.dir], tb.rules[f.dir], f, t)
-	} else {
-		i = scan(tb.hot[f.dir], tb.rules[f.dir], f, t)
+	switch x := rs.index; {
+	case x == nil:
+		i = scan(rs.hot, rs.rules, f, t)
+	case x.words == 1:
+		i = x.first1(rs.hot, rs.rules, f, t, local[0])
+	default:
+		i = x.first(rs.hot, rs.rules, f, t, local)
 	}
-	if i >= 0 {
-		return &tb.rules[f.dir][i]
+	if i < 0 {
+		return nil // unreachable for NSGs: DenyAll* matches every flow
 	}
-	return nil
+	return &rs.rules[i]
 }
 
 // Decide evaluates a flow and returns the verdict without a trace. It does not allocate unless
@@ -62,31 +69,24 @@ func (e *Engine) Decide(f Flow) (Verdict, error) {
 	return decide(t, &cf), nil
 }
 
+// decide walks the target's layers in order (SPEC §3.3): a Deny is final, AlwaysAllow (admin
+// rules only) is final, an Allow lets the next layer decide; the last match is reported.
 func decide(t *target, f *cflow) Verdict {
 	v := Verdict{Access: model.Allow}
-	if t.admin != nil {
-		if r := firstMatch(t.admin, f, t); r != nil {
-			switch r.access {
-			case model.Deny:
-				return Verdict{model.Deny, r.rule, t.admin}
-			case model.AlwaysAllow:
-				return Verdict{model.Allow, r.rule, t.admin}
-			}
-			v = Verdict{model.Allow, r.rule, t.admin}
-		}
-	}
-	for _, l := range t.order[f.dir] {
-		if l.NSG == nil {
-			continue // a level without an NSG allows
-		}
-		r := firstMatch(l, f, t)
+	steps := t.steps[f.dir]
+	for i := range steps {
+		s := &steps[i]
+		r := s.rules.first(f, t, s.local)
 		if r == nil {
-			continue // unreachable: DenyAll* matches every flow
+			continue
 		}
-		if r.access == model.Deny {
-			return Verdict{model.Deny, r.rule, l}
+		switch r.access {
+		case model.Deny:
+			return Verdict{model.Deny, r.rule, s.layer}
+		case model.AlwaysAllow:
+			return Verdict{model.Allow, r.rule, s.layer}
 		}
-		v = Verdict{model.Allow, r.rule, l}
+		v = Verdict{model.Allow, r.rule, s.layer}
 	}
 	return v
 }

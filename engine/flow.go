@@ -99,32 +99,26 @@ func (f Flow) String() string {
 }
 
 // check reports what is wrong with a flow's own values, independent of the environment.
-func (f Flow) check() error {
-	if f.Protocol == model.AnyProtocol || f.Protocol > model.AH {
-		return fmt.Errorf("protocol must be one of tcp, udp, icmp, esp, ah")
-	}
-	if f.Direction > model.Outbound {
-		return fmt.Errorf("direction must be inbound or outbound")
-	}
-	if !f.LocalIP.Is4() || !f.RemoteIP.Is4() {
-		return fmt.Errorf("local and remote addresses must be IPv4 (IPv6 is not supported yet)")
-	}
-	for _, p := range []struct {
-		name string
-		port Port
-	}{{"local", f.LocalPort}, {"remote", f.RemotePort}} {
-		if p.port < AnyPort || p.port > 65535 {
-			return fmt.Errorf("%s port %d is out of range 0..65535", p.name, p.port)
-		}
-	}
-	if !f.Protocol.HasPorts() {
+func (f *Flow) check() error {
+	switch {
+	case f.Protocol == model.AnyProtocol || f.Protocol > model.AH:
+		return inputErr("protocol", "protocol must be one of tcp, udp, icmp, esp, ah")
+	case f.Direction > model.Outbound:
+		return inputErr("direction", "direction must be inbound or outbound")
+	case !f.LocalIP.Is4():
+		return inputErr("local", "local address %s: must be IPv4 (IPv6 is not supported yet)", f.LocalIP)
+	case !f.RemoteIP.Is4():
+		return inputErr("remote", "remote address %s: must be IPv4 (IPv6 is not supported yet)", f.RemoteIP)
+	case f.LocalPort < AnyPort || f.LocalPort > 65535:
+		return inputErr("local", "local port %d is out of range 0..65535", f.LocalPort)
+	case f.RemotePort < AnyPort || f.RemotePort > 65535:
+		return inputErr("remote", "remote port %d is out of range 0..65535", f.RemotePort)
+	case !f.Protocol.HasPorts():
 		return nil
-	}
-	if f.Direction == model.Inbound && f.LocalPort == AnyPort {
-		return fmt.Errorf("local port * is not allowed inbound: * is accepted only for the source port (the remote port when inbound)")
-	}
-	if f.Direction == model.Outbound && f.RemotePort == AnyPort {
-		return fmt.Errorf("remote port * is not allowed outbound: * is accepted only for the source port (the local port when outbound)")
+	case f.Direction == model.Inbound && f.LocalPort == AnyPort:
+		return inputErr("local", "local port * is not allowed inbound: * is accepted only for the source port (the remote port when inbound)")
+	case f.Direction == model.Outbound && f.RemotePort == AnyPort:
+		return inputErr("remote", "remote port * is not allowed outbound: * is accepted only for the source port (the local port when outbound)")
 	}
 	return nil
 }

@@ -153,6 +153,20 @@ func scan(hs []hotRule, cs []cRule, f *cflow, t *target) int {
 	return -1
 }
 
+// tryAll is the trace without an index: the five checks of each rule in order, up to and
+// including the first match (whose position it returns, or -1).
+func tryAll(hs []hotRule, cs []cRule, f *cflow, t *target) ([]Fields, int) {
+	tried := make([]Fields, 0, len(cs))
+	for i := range cs {
+		m := fields(&hs[i], &cs[i], f, t)
+		tried = append(tried, m)
+		if m.All() {
+			return tried, i
+		}
+	}
+	return tried, -1
+}
+
 // fields is the trace path: all five checks of a rule, as NSG diagnostics reports them.
 func fields(h *hotRule, c *cRule, f *cflow, t *target) Fields {
 	out := f.dir == model.Outbound

@@ -28,22 +28,26 @@ type ruleIndex struct {
 // fieldIndex maps a value to the bitset of rules that may contain it.
 type fieldIndex struct {
 	starts []uint32 // segment start values, ascending; starts[0] == 0
+	top    int      // the largest power of two <= len(starts), for the search
 	bits   []uint64 // words bitsets, one per segment
 	words  int
 }
 
 func (x *fieldIndex) lookup(v uint32) []uint64 {
-	// The last segment starting at or below v.
-	lo, hi := 0, len(x.starts)
-	for hi-lo > 1 {
-		m := int(uint(lo+hi) >> 1)
-		if x.starts[m] <= v {
-			lo = m
-		} else {
-			hi = m
+	i := x.segment(v)
+	return x.bits[i*x.words : (i+1)*x.words]
+}
+
+// segment is the last segment starting at or below v (starts[0] is 0, so there is one): a
+// binary search in power-of-two steps, a handful of instructions each.
+func (x *fieldIndex) segment(v uint32) int {
+	s, i := x.starts, 0
+	for step := x.top; step > 0; step >>= 1 {
+		if j := i + step; j < len(s) && s[j] <= v {
+			i = j
 		}
 	}
-	return x.bits[lo*x.words : (lo+1)*x.words]
+	return i
 }
 
 type span struct {
@@ -63,7 +67,10 @@ func buildField(spans [][]span, words int, max uint64) fieldIndex {
 	}
 	slices.Sort(cuts)
 	cuts = slices.Compact(cuts)
-	x := fieldIndex{starts: make([]uint32, len(cuts)), bits: make([]uint64, len(cuts)*words), words: words}
+	x := fieldIndex{starts: make([]uint32, len(cuts)), bits: make([]uint64, len(cuts)*words), words: words, top: 1}
+	for x.top*2 <= len(cuts) {
+		x.top *= 2
+	}
 	for i, c := range cuts {
 		x.starts[i] = uint32(c)
 	}
@@ -135,8 +142,9 @@ func newRuleIndex(cs []cRule) *ruleIndex {
 	return x
 }
 
-// bitsets returns the five per-field bitsets for a flow; nil means "every rule".
-func (x *ruleIndex) bitsets(f *cflow) (proto, sport, dport, src, dst []uint64) {
+// bitsetsAt returns the five per-field bitsets for a flow (nil means "every rule"), with the local side (destination inbound, source outbound) taken from
+// the target's precomputed, exact bitset.
+func (x *ruleIndex) bitsetsAt(f *cflow, local []uint64) (proto, sport, dport, src, dst []uint64) {
 	proto = x.proto[bits.TrailingZeros8(f.proto)]
 	if f.ports {
 		dport = x.dport.lookup(uint32(f.dport))
@@ -144,13 +152,67 @@ func (x *ruleIndex) bitsets(f *cflow) (proto, sport, dport, src, dst []uint64) {
 			sport = x.sport.lookup(uint32(f.sport))
 		}
 	}
-	return proto, sport, dport, x.src.lookup(f.src), x.dst.lookup(f.dst)
+	if f.dir == model.Inbound {
+		return proto, sport, dport, x.src.lookup(f.src), local
+	}
+	return proto, sport, dport, local, x.dst.lookup(f.dst)
+}
+
+// localBits computes, for an IP configuration, which rules' local side (destination inbound,
+// source outbound) holds its address: exact, tags and ASGs included, since the local address
+// is fixed.
+func localBits(cs []cRule, d model.Direction, t *target) []uint64 {
+	out := make([]uint64, (len(cs)+63)/64)
+	for i := range cs {
+		m := &cs[i].dst
+		if d == model.Outbound {
+			m = &cs[i].src
+		}
+		if m.match(t.ip, true, t) {
+			out[i/64] |= 1 << (i % 64)
+		}
+	}
+	return out
+}
+
+// lookup1 is lookup for a one-word index.
+func (x *fieldIndex) lookup1(v uint32) uint64 { return x.bits[x.segment(v)] }
+
+// first1 is first for layers of at most 64 rules (most NSGs): the bitsets are single words.
+func (x *ruleIndex) first1(hs []hotRule, cs []cRule, f *cflow, t *target, local uint64) int {
+	m := x.proto[bits.TrailingZeros8(f.proto)][0] & local
+	if f.ports {
+		m &= x.dport.lookup1(uint32(f.dport))
+		if f.sport >= 0 {
+			m &= x.sport.lookup1(uint32(f.sport))
+		}
+	}
+	out := f.dir == model.Outbound
+	if out {
+		m &= x.dst.lookup1(f.dst)
+	} else {
+		m &= x.src.lookup1(f.src)
+	}
+	for m != 0 {
+		i := bits.TrailingZeros64(m)
+		m &= m - 1
+		// The remote side is exact in the index except for NIC-dependent kinds.
+		if out {
+			if hs[i].dstK != addrSlow || cs[i].dst.match(f.dst, false, t) {
+				return i
+			}
+		} else if hs[i].srcK != addrSlow || cs[i].src.match(f.src, false, t) {
+			return i
+		}
+	}
+	return -1
 }
 
 // first is scan through the index: the position of the first matching rule, or -1.
-func (x *ruleIndex) first(hs []hotRule, cs []cRule, f *cflow, t *target) int {
-	proto, sport, dport, src, dst := x.bitsets(f)
+func (x *ruleIndex) first(hs []hotRule, cs []cRule, f *cflow, t *target, local []uint64) int {
+	proto, sport, dport, src, dst := x.bitsetsAt(f, local)
 	out := f.dir == model.Outbound
+	srcExact, dstExact := out, !out // the local side's bitset is exact
 	for w := range x.words {
 		m := proto[w] & src[w] & dst[w]
 		if dport != nil {
@@ -165,7 +227,8 @@ func (x *ruleIndex) first(hs []hotRule, cs []cRule, f *cflow, t *target) int {
 			h := &hs[i]
 			// Ports, protocol and prefix sets are exact in the index; only NIC-dependent
 			// address kinds need a real check.
-			if (h.srcK != addrSlow || cs[i].src.match(f.src, out, t)) && (h.dstK != addrSlow || cs[i].dst.match(f.dst, !out, t)) {
+			if (srcExact || h.srcK != addrSlow || cs[i].src.match(f.src, out, t)) &&
+				(dstExact || h.dstK != addrSlow || cs[i].dst.match(f.dst, !out, t)) {
 				return i
 			}
 		}
@@ -173,33 +236,36 @@ func (x *ruleIndex) first(hs []hotRule, cs []cRule, f *cflow, t *target) int {
 	return -1
 }
 
-// fieldsAt is the trace's five checks for rule i, read from the index's bitsets.
-func fieldsAt(i int, h *hotRule, c *cRule, f *cflow, t *target, proto, sport, dport, src, dst []uint64) Fields {
-	w, b := i/64, uint64(1)<<(i%64)
+// tryAll is the trace through the index: the five checks of each rule in order, up to and
+// including the first match (whose position it returns, or -1). The checks come a word of 64
+// rules at a time from the bitsets; only NIC-dependent addresses are checked for real.
+func (x *ruleIndex) tryAll(hs []hotRule, cs []cRule, f *cflow, t *target, local []uint64) ([]Fields, int) {
+	proto, sport, dport, src, dst := x.bitsetsAt(f, local)
 	out := f.dir == model.Outbound
-	var m Fields
-	if proto[w]&b != 0 {
-		m |= 1 << FieldProtocol
-	}
-	if sport == nil || sport[w]&b != 0 {
-		m |= 1 << FieldSourcePort
-	}
-	if dport == nil || dport[w]&b != 0 {
-		m |= 1 << FieldDestinationPort
-	}
-	if h.srcK == addrSlow {
-		if c.src.match(f.src, out, t) {
-			m |= 1 << FieldSource
+	tried := make([]Fields, 0, len(cs))
+	for w := range x.words {
+		pw, aw, bw, sw, dw := proto[w], src[w], dst[w], ^uint64(0), ^uint64(0)
+		if sport != nil {
+			sw = sport[w]
 		}
-	} else if src[w]&b != 0 {
-		m |= 1 << FieldSource
-	}
-	if h.dstK == addrSlow {
-		if c.dst.match(f.dst, !out, t) {
-			m |= 1 << FieldDestination
+		if dport != nil {
+			dw = dport[w]
 		}
-	} else if dst[w]&b != 0 {
-		m |= 1 << FieldDestination
+		for b := 0; b < 64 && w*64+b < len(cs); b++ {
+			i := w*64 + b
+			m := Fields(pw>>b&1)<<FieldProtocol | Fields(aw>>b&1)<<FieldSource | Fields(sw>>b&1)<<FieldSourcePort |
+				Fields(bw>>b&1)<<FieldDestination | Fields(dw>>b&1)<<FieldDestinationPort
+			if out == false && hs[i].srcK == addrSlow && !cs[i].src.match(f.src, out, t) {
+				m &^= 1 << FieldSource
+			}
+			if out && hs[i].dstK == addrSlow && !cs[i].dst.match(f.dst, !out, t) {
+				m &^= 1 << FieldDestination
+			}
+			tried = append(tried, m)
+			if m.All() {
+				return tried, i
+			}
+		}
 	}
-	return m
+	return tried, -1
 }

@@ -23,18 +23,9 @@ func inputErr(field, format string, args ...any) error {
 // when it fails.
 func (e *Engine) resolve(f *Flow) (*target, error) {
 	if err := f.check(); err != nil {
-		field := "local"
-		switch {
-		case strings.HasPrefix(err.Error(), "protocol"):
-			field = "protocol"
-		case strings.HasPrefix(err.Error(), "direction"):
-			field = "direction"
-		case strings.HasPrefix(err.Error(), "remote"):
-			field = "remote"
-		}
-		return nil, &InputError{Field: field, Msg: err.Error()}
+		return nil, err
 	}
-	ent := e.vms[f.VM]
+	ent := e.vms.get(f.VM)
 	if ent == nil {
 		return nil, e.unknownVM(f.VM)
 	}
@@ -51,8 +42,9 @@ func (e *Engine) resolve(f *Flow) (*target, error) {
 			return nil, inputErr("nic", "VM %q has no NIC %q; its NICs: %s", vm.Name, f.NIC, nicList(vm))
 		}
 	}
+	local := ip4(f.LocalIP)
 	for _, t := range ent.targets {
-		if t.ipc.PrivateIP == f.LocalIP && (f.NIC == "" || t.ipc.NIC.Name == f.NIC) {
+		if t.ip == local && (f.NIC == "" || t.ipc.NIC.Name == f.NIC) {
 			return t, nil
 		}
 	}

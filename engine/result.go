@@ -121,32 +121,20 @@ func (e *Engine) Verify(f Flow) (*Result, error) {
 	res.Access = model.Allow
 	cf := &res.cf
 	decided := "" // who decided, for the reason of the layers after it
-	trace := func(l *Layer) *LayerTrace {
-		rules, hot := l.table.rules[f.Direction], l.table.hot[f.Direction]
-		lt := LayerTrace{Layer: l, Direction: f.Direction, Match: -1, Tried: make([]Fields, 0, len(rules))}
-		x := l.table.index[f.Direction]
-		var proto, sport, dport, src, dst []uint64
-		if x != nil {
-			proto, sport, dport, src, dst = x.bitsets(cf)
-		}
-		for i := range rules {
-			var m Fields
-			if x != nil {
-				m = fieldsAt(i, &hot[i], &rules[i], cf, t, proto, sport, dport, src, dst)
-			} else {
-				m = fields(&hot[i], &rules[i], cf, t)
-			}
-			lt.Tried = append(lt.Tried, m)
-			if m.All() {
-				lt.Match = i
-				break
-			}
+	trace := func(l *Layer, slot int) *LayerTrace {
+		d := f.Direction
+		rs := &l.table[d]
+		lt := LayerTrace{Layer: l, Direction: d}
+		if rs.index != nil {
+			lt.Tried, lt.Match = rs.index.tryAll(rs.hot, rs.rules, cf, t, t.local[d][slot])
+		} else {
+			lt.Tried, lt.Match = tryAll(rs.hot, rs.rules, cf, t)
 		}
 		res.Layers = append(res.Layers, lt)
 		return &res.Layers[len(res.Layers)-1]
 	}
 	if t.admin != nil {
-		lt := trace(t.admin)
+		lt := trace(t.admin, 0)
 		if r := lt.Matched(); r != nil {
 			res.Verdict = Verdict{model.Allow, r, t.admin}
 			switch r.Access {
@@ -160,7 +148,7 @@ func (e *Engine) Verify(f Flow) (*Result, error) {
 			}
 		}
 	}
-	for _, l := range t.order[f.Direction] {
+	for j, l := range t.order[f.Direction] {
 		switch {
 		case l.NSG == nil:
 			res.Layers = append(res.Layers, LayerTrace{Layer: l, Direction: f.Direction, Status: NoNSG, Match: -1,
@@ -168,7 +156,7 @@ func (e *Engine) Verify(f Flow) (*Result, error) {
 		case decided != "":
 			res.Layers = append(res.Layers, LayerTrace{Layer: l, Direction: f.Direction, Status: NotReached, Match: -1, Reason: "not evaluated: " + decided})
 		default:
-			lt := trace(l)
+			lt := trace(l, j+1)
 			r := lt.Matched()
 			if r == nil {
 				continue

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"encoding/binary"
 	"net/netip"
 	"slices"
 
@@ -13,9 +14,13 @@ type ipRange struct{ lo, hi uint32 }
 // ipSet is a sorted list of disjoint, non-adjacent ranges. Membership never allocates.
 type ipSet []ipRange
 
+// ip4 is an IPv4 address as an integer (0 for anything else: flows are checked before).
 func ip4(a netip.Addr) uint32 {
-	b := a.As4()
-	return uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3])
+	if !a.Is4() {
+		return 0
+	}
+	b := a.As16() // no checks, unlike As4: the IPv4 address is its last four bytes
+	return binary.BigEndian.Uint32(b[12:])
 }
 
 func prefixRange(p netip.Prefix) ipRange {
