@@ -2,9 +2,11 @@ package engine_test
 
 import (
 	"cmp"
+	"fmt"
 	"math/rand/v2"
 	"net/netip"
 	"slices"
+	"strings"
 	"testing"
 
 	"ipflow/engine"
@@ -16,6 +18,12 @@ import (
 // types (netip.Prefix.Contains, linear scans, no compilation). The compiled engine must agree
 // with it on every flow.
 func refDecide(env *model.Environment, f engine.Flow) (model.Access, string, bool) {
+	a, name, _, ok := refEval(env, f)
+	return a, name, ok
+}
+
+// refEval is refDecide that also returns the naive five checks of any rule, for traces.
+func refEval(env *model.Environment, f engine.Flow) (model.Access, string, func(*model.Rule) engine.Fields, bool) {
 	var vm *model.VM
 	for _, v := range env.VMs {
 		if v.Name == f.VM {
@@ -23,7 +31,7 @@ func refDecide(env *model.Environment, f engine.Flow) (model.Access, string, boo
 		}
 	}
 	if vm == nil || !vm.PowerState.Allocated() {
-		return 0, "", false
+		return 0, "", nil, false
 	}
 	var ipc *model.IPConfig
 	for _, n := range vm.NICs {
@@ -34,7 +42,7 @@ func refDecide(env *model.Environment, f engine.Flow) (model.Access, string, boo
 		}
 	}
 	if ipc == nil {
-		return 0, "", false
+		return 0, "", nil, false
 	}
 	v := ipc.Subnet.VNet
 	vnet := append(slices.Clone(v.AddressSpace), v.OnPremPrefixes...)
@@ -80,13 +88,21 @@ func refDecide(env *model.Environment, f engine.Flow) (model.Access, string, boo
 	}
 	sa, sp := f.Source()
 	da, dp := f.Destination()
-	match := func(r *model.Rule) bool {
-		return r.Direction == f.Direction &&
-			(r.Protocol == model.AnyProtocol || r.Protocol == f.Protocol) &&
-			(!f.Protocol.HasPorts() || (portMatch(r.Source.Ports, sp) && portMatch(r.Destination.Ports, dp))) &&
-			sideMatch(r.Source, sa, f.Direction == model.Outbound) &&
-			sideMatch(r.Destination, da, f.Direction == model.Inbound)
+	fields := func(r *model.Rule) engine.Fields {
+		var m engine.Fields
+		set := func(ok bool, fl engine.Field) {
+			if ok {
+				m |= 1 << fl
+			}
+		}
+		set(r.Protocol == model.AnyProtocol || r.Protocol == f.Protocol, engine.FieldProtocol)
+		set(sideMatch(r.Source, sa, f.Direction == model.Outbound), engine.FieldSource)
+		set(!f.Protocol.HasPorts() || portMatch(r.Source.Ports, sp), engine.FieldSourcePort)
+		set(sideMatch(r.Destination, da, f.Direction == model.Inbound), engine.FieldDestination)
+		set(!f.Protocol.HasPorts() || portMatch(r.Destination.Ports, dp), engine.FieldDestinationPort)
+		return m
 	}
+	match := func(r *model.Rule) bool { return r.Direction == f.Direction && fields(r).All() }
 	rank := map[model.Access]int{model.Deny: 0, model.AlwaysAllow: 1, model.Allow: 2}
 	first := func(rs []*model.Rule) *model.Rule {
 		rs = slices.Clone(rs)
@@ -109,10 +125,10 @@ func refDecide(env *model.Environment, f engine.Flow) (model.Access, string, boo
 	}
 	if r := first(admin); r != nil {
 		if r.Access == model.Deny {
-			return model.Deny, r.ID(), true
+			return model.Deny, r.ID(), fields, true
 		}
 		if r.Access == model.AlwaysAllow {
-			return model.Allow, r.ID(), true
+			return model.Allow, r.ID(), fields, true
 		}
 		name = r.ID()
 	}
@@ -126,11 +142,11 @@ func refDecide(env *model.Environment, f engine.Flow) (model.Access, string, boo
 		}
 		r := first(append(slices.Clone(n.Rules), model.DefaultRules()...))
 		if r.Access == model.Deny {
-			return model.Deny, r.ID(), true
+			return model.Deny, r.ID(), fields, true
 		}
 		name = r.ID()
 	}
-	return access, name, true
+	return access, name, fields, true
 }
 
 // interesting collects addresses and ports around every boundary the environment mentions.
@@ -222,7 +238,7 @@ func agreeWithReference(t *testing.T, env *model.Environment, n int) {
 				f.LocalPort = engine.AnyPort
 			}
 		}
-		wantAccess, wantRule, ok := refDecide(env, f)
+		wantAccess, wantRule, refFields, ok := refEval(env, f)
 		v, err := e.Decide(f)
 		if !ok {
 			if err == nil {
@@ -240,9 +256,12 @@ func agreeWithReference(t *testing.T, env *model.Environment, n int) {
 		if err != nil || res.Verdict != v {
 			t.Fatalf("%s: Verify %+v %v, Decide %+v", f, res, err, v)
 		}
-		for _, l := range res.Layers { // every Why must render
+		for _, l := range res.Layers { // every check agrees with the naive one, every Why renders
 			for i := range l.Tried {
 				c := l.Check(i)
+				if want := refFields(c.Rule); c.Fields != want {
+					t.Fatalf("%s: rule %s of %s: checks %05b, reference %05b", f, c.Rule.Name, l.AppliedTo, c.Fields, want)
+				}
 				for _, fl := range engine.AllFields {
 					if res.Why(c, fl) == "" {
 						t.Fatalf("%s: empty Why for %s %s", f, c.Rule.Name, fl)
@@ -276,4 +295,136 @@ func TestAgreesWithReferenceOnTestEstate(t *testing.T) {
 		"[[admin_rule]]\nname = \"allow-dns\"\npriority = 5\ndirection = \"Outbound\"\naccess = \"Allow\"\nprotocol = \"Udp\"\nsource = \"*\"\ndestination = \"*\"\ndestination_ports = \"53\"\n"+
 			"[[admin_rule]]\nname = \"no-telnet\"\nvnets = [\"hub\"]\npriority = 6\ndirection = \"Inbound\"\naccess = \"Deny\"\nprotocol = \"Tcp\"\nsource = \"Internet\"\ndestination = \"*\"\ndestination_ports = \"23\"\n")
 	agreeWithReference(t, e.Environment(), 20000)
+}
+
+// randomEstate writes a random estate whose NSGs are large enough to be indexed (some beyond
+// 64 rules, so several bitset words), with every kind of address, port list and protocol.
+func randomEstate(rng *rand.Rand) string {
+	var b strings.Builder
+	b.WriteString("[service_tags]\n\"Tag.A\" = [\"20.38.96.0/19\", \"52.0.0.0/12\"]\n\"Tag.B\" = [\"13.64.0.0/11\"]\n")
+	b.WriteString(`
+[[vnet]]
+name = "hub"
+address_space = ["10.0.0.0/16"]
+peerings = ["spoke"]
+onprem_prefixes = ["192.168.0.0/16"]
+  [[vnet.subnet]]
+  name = "a"
+  prefix = "10.0.1.0/24"
+  nsg = "n0"
+  [[vnet.subnet]]
+  name = "b"
+  prefix = "10.0.2.0/24"
+  nsg = "n1"
+  routes = ["0.0.0.0/0"]
+[[vnet]]
+name = "spoke"
+address_space = ["10.2.0.0/16"]
+  [[vnet.subnet]]
+  name = "c"
+  prefix = "10.2.0.0/24"
+  nsg = "n2"
+  routes = ["172.20.0.0/16"]
+[[asg]]
+name = "g0"
+[[asg]]
+name = "g1"
+[[asg]]
+name = "g2"
+`)
+	for i, sub := range []string{"hub/a", "hub/b", "spoke/c"} {
+		base := []string{"10.0.1", "10.0.2", "10.2.0"}[i]
+		for j := range 3 {
+			asgs := fmt.Sprintf(`["g%d"]`, (i+j)%3)
+			if i == 2 { // an ASG's members are all in one VNet: the spoke's NICs are in none
+				asgs = "[]"
+			}
+			fmt.Fprintf(&b, "[[vm]]\nname = \"vm%d%d\"\n[[vm.nic]]\nname = \"nic%d%d\"\nnsg = \"n%d\"\nprivate_ip = \"%s.%d\"\nsubnet = %q\nasgs = %s\n",
+				i, j, i, j, (i+j)%3, base, 4+j, sub, asgs)
+		}
+	}
+	protos := []string{"Tcp", "Udp", "Icmp", "Esp", "Ah", "*"}
+	addr := func() string {
+		switch rng.IntN(10) {
+		case 0:
+			return `source = "*"`
+		case 1:
+			return `source = "VirtualNetwork"`
+		case 2:
+			return `source = "Internet"`
+		case 3:
+			return `source = "AzureLoadBalancer"`
+		case 4:
+			return `source = "Tag.A"`
+		case 5:
+			return fmt.Sprintf(`source_asgs = ["g%d"]`, rng.IntN(3))
+		case 6:
+			return fmt.Sprintf(`source_asgs = ["g%d", "g%d"]`, rng.IntN(3), rng.IntN(3))
+		}
+		var ps []string
+		for range 1 + rng.IntN(3) {
+			ps = append(ps, fmt.Sprintf(`"%d.%d.%d.0/%d"`, []int{10, 13, 20, 52, 172, 192}[rng.IntN(6)], rng.IntN(4), rng.IntN(4)*64, 18+rng.IntN(7)))
+		}
+		return "source = [" + strings.Join(ps, ", ") + "]"
+	}
+	ports := func() string {
+		if rng.IntN(3) == 0 {
+			return `"*"`
+		}
+		var ps []string
+		for range 1 + rng.IntN(3) {
+			lo := []int{22, 53, 80, 443, 1000, 3389, 8000, 60000}[rng.IntN(8)] + rng.IntN(3)
+			if rng.IntN(2) == 0 {
+				ps = append(ps, fmt.Sprintf(`"%d"`, lo))
+			} else {
+				ps = append(ps, fmt.Sprintf(`"%d-%d"`, lo, lo+rng.IntN(2000)))
+			}
+		}
+		return "[" + strings.Join(ps, ", ") + "]"
+	}
+	for n := range 3 {
+		fmt.Fprintf(&b, "[[nsg]]\nname = \"n%d\"\n", n)
+		count := []int{20, 70, 140}[n]
+		for r := range count {
+			icmpish := false
+			proto := protos[rng.IntN(len(protos))]
+			icmpish = proto == "Icmp" || proto == "Esp" || proto == "Ah"
+			sp, dp := ports(), ports()
+			if icmpish {
+				sp, dp = `"*"`, `"*"`
+			}
+			access := []string{"Allow", "Deny"}[rng.IntN(2)]
+			fmt.Fprintf(&b, "[[nsg.rule]]\nname = \"r%d\"\npriority = %d\ndirection = %q\naccess = %q\nprotocol = %q\n%s\nsource_ports = %s\n%s\ndestination_ports = %s\n",
+				r, 100+r*3+rng.IntN(3), []string{"Inbound", "Outbound"}[r%2], access, proto, addr(), sp,
+				strings.Replace(addr(), "source", "destination", 1), dp)
+		}
+	}
+	for r := range 20 {
+		access := []string{"Allow", "Deny", "AlwaysAllow", "Allow"}[rng.IntN(4)]
+		src := addr()
+		if strings.Contains(src, "asgs") {
+			src = `source = "*"`
+		}
+		dst := addr()
+		if strings.Contains(dst, "asgs") {
+			dst = `source = "Internet"`
+		}
+		fmt.Fprintf(&b, "[[admin_rule]]\nname = \"a%d\"\npriority = %d\ndirection = %q\naccess = %q\nprotocol = \"Tcp\"\n%s\n%s\ndestination_ports = [\"%d\"]\n",
+			r, 1+r, []string{"Inbound", "Outbound"}[r%2], access, src, strings.Replace(dst, "source", "destination", 1), []int{22, 23, 443, 8080, 9100}[rng.IntN(5)])
+	}
+	return b.String()
+}
+
+func TestAgreesWithReferenceOnRandomIndexedEstates(t *testing.T) {
+	// The compiled engine indexes NSGs of 16 rules or more (one bitset word up to 64, several
+	// beyond): random large estates check that path, with every address kind, against refEval.
+	for seed := range uint64(6) {
+		rng := rand.New(rand.NewPCG(seed, 7))
+		src := randomEstate(rng)
+		env, err := model.Load(model.Source{Name: fmt.Sprintf("random-%d.toml", seed), Data: []byte(src)})
+		if err != nil {
+			t.Fatalf("seed %d: %v", seed, err)
+		}
+		agreeWithReference(t, env, 4000)
+	}
 }
