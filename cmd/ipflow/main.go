@@ -197,7 +197,11 @@ func load(paths []string, stderr io.Writer, errCode int) (*model.Environment, in
 		for _, is := range le.Warnings {
 			fmt.Fprintf(stderr, "warning: %s\n", is)
 		}
-		fmt.Fprintf(stderr, "ipflow: %d error(s) in the fixtures; nothing was evaluated\n", len(le.Errors))
+		if errCode == 1 { // check
+			fmt.Fprintf(stderr, "ipflow check: %d error(s), %d warning(s)\n", len(le.Errors), len(le.Warnings))
+		} else {
+			fmt.Fprintf(stderr, "ipflow: %d error(s) in the fixtures; nothing was evaluated\n", len(le.Errors))
+		}
 		return nil, errCode
 	}
 	if err != nil {
