@@ -154,11 +154,10 @@ func virtualNetworkPrefixes(s *model.Subnet) []netip.Prefix {
 type matchKind uint8
 
 const (
-	matchAny matchKind = iota
-	matchSet
-	matchVNet
-	matchInternet
-	matchASG
+	matchAny  matchKind = iota // *
+	matchSet                   // prefixes and tags with fixed prefixes
+	matchTags                  // matchSet plus VirtualNetwork and/or Internet, which depend on the NIC
+	matchASG                   // application security groups
 )
 
 type asgRef struct {
@@ -166,12 +165,14 @@ type asgRef struct {
 	members ipSet
 }
 
-// addrMatch is a compiled rule side's addresses. A tag or * stands alone on its side (as in
-// Azure), so one kind covers the whole side.
+// addrMatch is a compiled rule side's addresses. In NSG rules a tag or * stands alone on its
+// side (as in Azure); admin rules may list several tags and prefixes, so a side is the union
+// of a fixed set and the NIC-dependent tags.
 type addrMatch struct {
-	kind matchKind
-	set  ipSet
-	asgs []asgRef
+	kind           matchKind
+	set            ipSet // prefixes, AzureLoadBalancer and custom tags
+	vnet, internet bool  // for matchTags: VirtualNetwork, Internet of the evaluated NIC
+	asgs           []asgRef
 }
 
 func (m *addrMatch) match(ip uint32, local bool, t *target) bool {
@@ -180,10 +181,8 @@ func (m *addrMatch) match(ip uint32, local bool, t *target) bool {
 		return true
 	case matchSet:
 		return m.set.contains(ip)
-	case matchVNet:
-		return t.net.vnet.contains(ip)
-	case matchInternet:
-		return t.net.internet.contains(ip)
+	case matchTags:
+		return m.set.contains(ip) || (m.vnet && t.net.vnet.contains(ip)) || (m.internet && t.net.internet.contains(ip))
 	}
 	for i := range m.asgs {
 		// The evaluated NIC's own address is an ASG member when its IP configuration is.
@@ -386,22 +385,22 @@ func (c *compiler) side(s model.Side) addrMatch {
 		}
 		return m
 	}
+	m := addrMatch{kind: matchSet}
 	var ps []netip.Prefix
 	for _, a := range s.Addresses {
-		switch a.Kind {
-		case model.AnyAddress:
+		switch {
+		case a.Kind == model.AnyAddress:
 			return addrMatch{kind: matchAny}
-		case model.TagAddress:
-			switch a.Tag {
-			case model.TagVirtualNetwork:
-				return addrMatch{kind: matchVNet}
-			case model.TagInternet:
-				return addrMatch{kind: matchInternet}
-			}
-			return addrMatch{kind: matchSet, set: c.tags[a.Tag]}
-		default:
+		case a.Kind == model.PrefixAddress:
 			ps = append(ps, a.Prefix)
+		case a.Tag == model.TagVirtualNetwork:
+			m.kind, m.vnet = matchTags, true
+		case a.Tag == model.TagInternet:
+			m.kind, m.internet = matchTags, true
+		default:
+			m.set = m.set.union(c.tags[a.Tag])
 		}
 	}
-	return addrMatch{kind: matchSet, set: newIPSet(ps...)}
+	m.set = m.set.union(newIPSet(ps...))
+	return m
 }

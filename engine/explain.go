@@ -3,6 +3,7 @@ package engine
 import (
 	"fmt"
 	"net/netip"
+	"slices"
 	"strings"
 
 	"ipflow/model"
@@ -38,7 +39,7 @@ func (r *Result) Reason(c RuleCheck) string {
 			if f == FieldDestination {
 				side = c.Rule.Destination
 			}
-			if len(side.ASGs) > 0 || (len(side.Addresses) == 1 && side.Addresses[0].Kind == model.TagAddress) {
+			if len(side.ASGs) > 0 || slices.ContainsFunc(side.Addresses, func(a model.Address) bool { return a.Kind == model.TagAddress }) {
 				parts = append(parts, r.Why(c, f))
 			}
 		}
@@ -87,25 +88,46 @@ func (r *Result) whyAddress(rule *model.Rule, f Field, ok bool) string {
 	}
 	if len(side.Addresses) == 1 {
 		a := side.Addresses[0]
-		switch {
-		case a.Kind == model.AnyAddress:
+		switch a.Kind {
+		case model.AnyAddress:
 			return fmt.Sprintf("%s %s matches *", f, addr)
-		case a.Kind == model.TagAddress:
+		case model.TagAddress:
 			return r.whyTag(a.Tag, f, addr, ok)
+		}
+	}
+	if ok { // the first item of the list that holds it
+		for _, a := range side.Addresses {
+			switch {
+			case a.Kind == model.PrefixAddress && a.Prefix.Contains(addr):
+				return fmt.Sprintf("%s %s is in %s", f, addr, a)
+			case a.Kind == model.TagAddress && r.inTag(a.Tag, addr):
+				return r.whyTag(a.Tag, f, addr, true)
+			}
 		}
 	}
 	items := make([]string, len(side.Addresses))
 	for i, a := range side.Addresses {
 		items[i] = a.String()
 	}
-	if ok {
-		for _, a := range side.Addresses {
-			if a.Prefix.Contains(addr) {
-				return fmt.Sprintf("%s %s is in %s", f, addr, a)
-			}
+	return fmt.Sprintf("%s %s is not in %s", f, addr, shortList(items, 6))
+}
+
+// inTag reports whether addr is in a service tag, as the evaluated NIC sees it.
+func (r *Result) inTag(tag string, addr netip.Addr) bool {
+	switch tag {
+	case model.TagVirtualNetwork:
+		return r.t.net.vnet.contains(ip4(addr))
+	case model.TagInternet:
+		return r.t.net.internet.contains(ip4(addr))
+	case model.TagAzureLoadBalancer:
+		return addr == model.AzurePlatformIP
+	}
+	for _, p := range r.tags[tag] {
+		if p.Contains(addr) {
+			return true
 		}
 	}
-	return fmt.Sprintf("%s %s is not in %s", f, addr, shortList(items, 6))
+	return false
 }
 
 func (r *Result) whyTag(tag string, f Field, addr netip.Addr, ok bool) string {

@@ -409,6 +409,14 @@ name = "g2"
 		if strings.Contains(dst, "asgs") {
 			dst = `source = "Internet"`
 		}
+		// Admin rules may mix tags and prefixes on one side.
+		mixed := []string{`source = ["Internet", "Tag.B", "10.2.0.0/24"]`, `source = ["VirtualNetwork", "Tag.A"]`, `source = ["AzureLoadBalancer", "172.16.0.0/12", "Internet"]`}
+		if rng.IntN(3) == 0 {
+			src = mixed[rng.IntN(len(mixed))]
+		}
+		if rng.IntN(3) == 0 {
+			dst = mixed[rng.IntN(len(mixed))]
+		}
 		fmt.Fprintf(&b, "[[admin_rule]]\nname = \"a%d\"\npriority = %d\ndirection = %q\naccess = %q\nprotocol = \"Tcp\"\n%s\n%s\ndestination_ports = [\"%d\"]\n",
 			r, 1+r, []string{"Inbound", "Outbound"}[r%2], access, src, strings.Replace(dst, "source", "destination", 1), []int{22, 23, 443, 8080, 9100}[rng.IntN(5)])
 	}
