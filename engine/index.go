@@ -255,7 +255,7 @@ func (x *ruleIndex) tryAll(hs []hotRule, cs []cRule, f *cflow, t *target, local 
 			i := w*64 + b
 			m := Fields(pw>>b&1)<<FieldProtocol | Fields(aw>>b&1)<<FieldSource | Fields(sw>>b&1)<<FieldSourcePort |
 				Fields(bw>>b&1)<<FieldDestination | Fields(dw>>b&1)<<FieldDestinationPort
-			if out == false && hs[i].srcK == addrSlow && !cs[i].src.match(f.src, out, t) {
+			if !out && hs[i].srcK == addrSlow && !cs[i].src.match(f.src, out, t) {
 				m &^= 1 << FieldSource
 			}
 			if out && hs[i].dstK == addrSlow && !cs[i].dst.match(f.dst, !out, t) {
