@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"ipflow/model"
 )
 
 // builtinTags are the tags ipflow knows without a [service_tags] entry, with the legacy spellings
@@ -67,23 +69,8 @@ func parsePrefix(s string) (kind prefixKind, canon string, masked bool) {
 }
 
 // isTagName: service tag names are letters, digits, '.', '-' and '_', starting with a letter
-// (Storage, Sql.WestEurope, AzureFrontDoor.Backend, ...).
-func isTagName(s string) bool {
-	if s == "" || len(s) > 256 {
-		return false
-	}
-	c := s[0]
-	if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z') {
-		return false
-	}
-	for i := 1; i < len(s); i++ {
-		c := s[i]
-		if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '.' || c == '-' || c == '_') {
-			return false
-		}
-	}
-	return true
-}
+// (Storage, Sql.WestEurope, AzureFrontDoor.Backend, ...), as the loader accepts them.
+func isTagName(s string) bool { return len(s) <= 256 && model.ValidTagName(s) }
 
 // parseCIDR reads an address space, subnet or route prefix: an IPv4 CIDR (host bits cleared), or
 // reports IPv6 or an invalid value.
@@ -130,113 +117,45 @@ func normPorts(single string, plural []string) (ports []string, bad string, miss
 	return ports, "", false
 }
 
+// normPort reads one port item with the loader's own parser, so that the import accepts exactly
+// what the fixture will.
 func normPort(v string) (string, bool) {
-	if v == "*" {
-		return "*", true
-	}
-	lo, hi, isRange := strings.Cut(v, "-")
-	a, ok := portNum(lo)
-	if !ok {
+	r, err := model.ParsePortRange(v)
+	if err != nil {
 		return "", false
 	}
-	if !isRange {
-		return strconv.Itoa(a), true
-	}
-	b, ok := portNum(hi)
-	if !ok || a > b {
-		return "", false
-	}
-	if a == b {
-		return strconv.Itoa(a), true
-	}
-	return strconv.Itoa(a) + "-" + strconv.Itoa(b), true
+	return r.String(), true
 }
 
-func portNum(s string) (int, bool) {
-	s = strings.TrimSpace(s)
-	if s == "" || len(s) > 5 {
-		return 0, false
-	}
-	n := 0
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return 0, false
-		}
-		n = n*10 + int(s[i]-'0')
-	}
-	return n, n <= 65535
-}
-
-// normProtocol maps Azure's protocol values to the fixture's: Tcp, Udp, Icmp, Esp, Ah, *.
+// normProtocol maps Azure's protocol values to the fixture's: Tcp, Udp, Icmp, Esp, Ah, *
+// (effective-rule views print All for *).
 func normProtocol(s string) (string, bool) {
-	switch strings.ToLower(strings.TrimSpace(s)) {
-	case "tcp":
-		return "Tcp", true
-	case "udp":
-		return "Udp", true
-	case "icmp":
-		return "Icmp", true
-	case "esp":
-		return "Esp", true
-	case "ah":
-		return "Ah", true
-	case "*", "any", "all":
+	if strings.EqualFold(strings.TrimSpace(s), "all") {
 		return "*", true
 	}
-	return "", false
+	p, err := model.ParseProtocol(strings.TrimSpace(s))
+	return p.String(), err == nil
 }
 
 func normAccess(s string) (string, bool) {
-	switch strings.ToLower(strings.TrimSpace(s)) {
-	case "allow":
-		return "Allow", true
-	case "deny":
-		return "Deny", true
-	}
-	return "", false
+	a, err := model.ParseAccess(strings.TrimSpace(s), false)
+	return a.String(), err == nil
 }
 
 func normDirection(s string) (string, bool) {
-	switch strings.ToLower(strings.TrimSpace(s)) {
-	case "inbound":
-		return "Inbound", true
-	case "outbound":
-		return "Outbound", true
-	}
-	return "", false
+	d, err := model.ParseDirection(strings.TrimSpace(s))
+	return d.String(), err == nil
 }
 
-// powerStates maps what az vm list -d prints ("VM running") and instance-view codes
+// normPowerState maps what az vm list -d prints ("VM running") and instance-view codes
 // ("PowerState/running") to the fixture's power_state.
 func normPowerState(s string) (string, bool) {
-	t := strings.ToLower(strings.TrimSpace(s))
-	t = strings.TrimPrefix(t, "vm ")
-	t = strings.TrimPrefix(t, "powerstate/")
-	switch t {
-	case "running", "stopped", "starting", "stopping", "deallocating", "deallocated":
-		return t, true
-	}
-	return "", false
+	p, err := model.ParsePowerState(s)
+	return p.String(), err == nil
 }
 
-// ruleNameOK is Azure's rule for security rule names: ^\w(?:[\w.-]{0,78}\w)?$ (Go's \w is ASCII).
-func ruleNameOK(s string) bool {
-	if len(s) == 0 || len(s) > 80 {
-		return false
-	}
-	word := func(c byte) bool {
-		return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_'
-	}
-	if !word(s[0]) || !word(s[len(s)-1]) {
-		return false
-	}
-	for i := 1; i < len(s)-1; i++ {
-		if c := s[i]; !word(c) && c != '.' && c != '-' {
-			return false
-		}
-	}
-	return true
-}
+// ruleNameOK is Azure's rule for security rule names, as the loader checks it.
+func ruleNameOK(s string) bool { return model.ValidRuleName(s) }
 
 // fixRuleName makes a name that follows Azure's rule: other characters become '_', and it is cut
 // to 80 characters.

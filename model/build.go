@@ -52,6 +52,12 @@ var ruleNameRE = regexp.MustCompile(`^\w(?:[\w.-]{0,78}\w)?$`)
 // tagNameRE is what ipflow accepts as a declared service tag name.
 var tagNameRE = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9._-]*$`)
 
+// ValidRuleName reports whether s is a valid security rule name in Azure.
+func ValidRuleName(s string) bool { return ruleNameRE.MatchString(s) }
+
+// ValidTagName reports whether s has the form of a service tag name.
+func ValidTagName(s string) bool { return tagNameRE.MatchString(s) }
+
 const (
 	maxRulesPerNSG  = 1000
 	maxASGsPerSide  = 10
