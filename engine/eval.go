@@ -29,6 +29,8 @@ type cflow struct {
 	dport    int32
 }
 
+// compileFlow maps local/remote to source/destination as Flow.Source and Flow.Destination do,
+// inline: it is on the verdict path, and copying netip.Addr values through them costs more.
 func compileFlow(f *Flow) cflow {
 	local, remote := ip4(f.LocalIP), ip4(f.RemoteIP)
 	cf := cflow{dir: f.Direction, proto: protoBit(f.Protocol), ports: f.Protocol.HasPorts()}

@@ -3,6 +3,7 @@ package model
 import (
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strconv"
 	"time"
@@ -278,7 +279,7 @@ func (t *tab) unknown(known []string, hints map[string]string) {
 		// Fast path: every key known.
 		all := true
 		for k := range t.m {
-			if !contains(known, k) {
+			if !slices.Contains(known, k) {
 				all = false
 				break
 			}
@@ -289,7 +290,7 @@ func (t *tab) unknown(known []string, hints map[string]string) {
 	}
 	var bad []string
 	for k := range t.m {
-		if !contains(known, k) {
+		if !slices.Contains(known, k) {
 			bad = append(bad, k)
 		}
 	}
@@ -307,15 +308,6 @@ func (t *tab) unknown(known []string, hints map[string]string) {
 		}
 		t.errf(k, "%s", msg)
 	}
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 func joinKeys(keys []string) string {

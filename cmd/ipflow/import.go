@@ -6,11 +6,10 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
-	"unicode"
 
 	"ipflow/importer"
+	"ipflow/model"
 )
 
 const importUsage = `usage: ipflow import FILE|FOLDER... [-o FILE]
@@ -77,7 +76,7 @@ func runImport(args []string, stdout, stderr io.Writer) int {
 				return fail("%s needs a file name; see ipflow import -h", a)
 			}
 		case len(a) > 1 && a[0] == '-':
-			return fail("unknown flag %s; see ipflow import -h", importPrintable(a))
+			return fail("unknown flag %s; see ipflow import -h", model.Printable(a))
 		default:
 			paths = append(paths, a)
 		}
@@ -89,7 +88,7 @@ func runImport(args []string, stdout, stderr io.Writer) int {
 	if output != "" {
 		for _, p := range paths {
 			if importSamePath(p, output) {
-				return fail("-o %s would overwrite an input file", importPrintable(output))
+				return fail("-o %s would overwrite an input file", model.Printable(output))
 			}
 		}
 	}
@@ -104,7 +103,7 @@ func runImport(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	for _, w := range res.Warnings {
-		fmt.Fprintf(stderr, "warning: %s\n", importPrintable(w))
+		fmt.Fprintf(stderr, "warning: %s\n", model.Printable(w))
 	}
 	if output == "" {
 		if _, err := stdout.Write(res.TOML); err != nil {
@@ -115,7 +114,7 @@ func runImport(args []string, stdout, stderr io.Writer) int {
 	}
 	dest := "standard output"
 	if output != "" {
-		dest = importPrintable(output)
+		dest = model.Printable(output)
 	}
 	fmt.Fprintf(stderr, "ipflow import: %s from %d %s to %s; %d %s\n", res.Stats,
 		res.Stats.Files, importPlural(res.Stats.Files, "file", "files"), dest,
@@ -140,7 +139,7 @@ func importPrintErrors(w io.Writer, err error) {
 	}
 	for _, e := range errs {
 		for _, line := range strings.Split(e.Error(), "\n") {
-			fmt.Fprintf(w, "ipflow import: %s\n", importPrintable(line))
+			fmt.Fprintf(w, "ipflow import: %s\n", model.Printable(line))
 		}
 	}
 }
@@ -155,7 +154,7 @@ func importWriteFile(path string, data []byte) error {
 		if errors.As(err, &pe) {
 			err = pe.Err
 		}
-		return fmt.Errorf("cannot write %s: %v", importPrintable(path), err)
+		return fmt.Errorf("cannot write %s: %v", model.Printable(path), err)
 	}
 	tmp := f.Name()
 	_, werr := f.Write(data)
@@ -171,7 +170,7 @@ func importWriteFile(path string, data []byte) error {
 	}
 	if werr != nil {
 		os.Remove(tmp)
-		return fmt.Errorf("cannot write %s: %v", importPrintable(path), werr)
+		return fmt.Errorf("cannot write %s: %v", model.Printable(path), werr)
 	}
 	return nil
 }
@@ -185,16 +184,4 @@ func importSamePath(a, b string) bool {
 	aa, err1 := filepath.Abs(a)
 	bb, err2 := filepath.Abs(b)
 	return err1 == nil && err2 == nil && aa == bb
-}
-
-// importPrintable escapes control characters and escape sequences, so names from JSON files can never
-// drive the terminal.
-func importPrintable(s string) string {
-	for _, r := range s {
-		if !unicode.IsPrint(r) && r != ' ' || r == unicode.ReplacementChar {
-			q := strconv.QuoteToGraphic(s)
-			return q[1 : len(q)-1]
-		}
-	}
-	return s
 }
