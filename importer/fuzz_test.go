@@ -20,7 +20,7 @@ import (
 // (without -fuzzminimizetime, minimising each new input of the large seeds stalls the run).
 func FuzzImport(f *testing.F) {
 	for _, dir := range []string{filepath.Join("testdata"), filepath.Join("testdata", "cli"),
-		filepath.Join("..", "..", "shared", "reference", "azure-samples")} {
+		filepath.Join("testdata", "samples")} {
 		files, _ := filepath.Glob(filepath.Join(dir, "*.json"))
 		for _, p := range files {
 			if data, err := os.ReadFile(p); err == nil && len(data) < 64<<10 {

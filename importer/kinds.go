@@ -121,8 +121,8 @@ func idKey(id string) string {
 	return strings.ToLower(strings.TrimRight(strings.TrimSpace(id), "/"))
 }
 
-// defaultRuleNames are the names of Azure's default rules, current and legacy
-// (azure-nsg-semantics.md §3), in lower case.
+// defaultRuleNames are the names of Azure's default rules, current and legacy (Network Watcher's
+// security group view still says DefaultInboundDenyAll/DefaultOutboundDenyAll), in lower case.
 var defaultRuleNames = map[string]bool{
 	"allowvnetinbound":              true,
 	"allowazureloadbalancerinbound": true,

@@ -1,7 +1,7 @@
 package model
 
 // defaultRules are Azure's six default security rules with the API's exact names
-// (DefaultSecurityRuleList.json, azure-nsg-semantics.md §3).
+// (as the REST API's Default Security Rules - List returns them).
 var defaultRules = func() []*Rule {
 	tag := func(t string) Side {
 		return Side{Addresses: []Address{{Kind: TagAddress, Tag: t}}, Ports: []PortRange{AllPorts}}
