@@ -48,7 +48,7 @@ func (r *Result) Reason(c RuleCheck) string {
 		}
 		return "matches: " + strings.Join(parts, "; ")
 	}
-	for _, f := range AllFields {
+	for f := range FieldCount {
 		if !c.Fields.Has(f) {
 			parts = append(parts, r.Why(c, f))
 		}

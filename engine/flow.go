@@ -98,27 +98,36 @@ func (f Flow) String() string {
 	return fmt.Sprintf("%s %s %s:%s → %s:%s", f.Direction, f.Protocol.FlowString(), sa, sp, da, dp)
 }
 
-// check reports what is wrong with a flow's own values, independent of the environment.
-func (f *Flow) check() error {
+// Validate reports what is wrong with a flow's own values, independent of any estate, as an
+// *InputError naming the field. It is the one check of a flow: the CLI, the TUI's form and
+// Verify all use it. (Whether the VM, NIC and local IP exist is for Verify to say.)
+func (f Flow) Validate() error {
 	switch {
 	case f.Protocol == model.AnyProtocol || f.Protocol > model.AH:
-		return inputErr("protocol", "protocol must be one of tcp, udp, icmp, esp, ah")
+		return inputErr("protocol", "must be one of tcp, udp, icmp, esp, ah", "protocol %s is not a flow protocol", f.Protocol)
 	case f.Direction > model.Outbound:
-		return inputErr("direction", "direction must be inbound or outbound")
+		return inputErr("direction", "must be inbound or outbound", "direction %d is not a direction", f.Direction)
 	case !f.LocalIP.Is4():
-		return inputErr("local", "local address %s: must be IPv4 (IPv6 is not supported yet)", f.LocalIP)
+		return inputErr("local", "must be IPv4 (IPv6 is not supported yet)", "local address %s", addrText(f.LocalIP))
 	case !f.RemoteIP.Is4():
-		return inputErr("remote", "remote address %s: must be IPv4 (IPv6 is not supported yet)", f.RemoteIP)
+		return inputErr("remote", "must be IPv4 (IPv6 is not supported yet)", "remote address %s", addrText(f.RemoteIP))
 	case f.LocalPort < AnyPort || f.LocalPort > 65535:
-		return inputErr("local", "local port %d is out of range 0..65535", f.LocalPort)
+		return inputErr("local", "a port is 0..65535", "local port %d is out of range", f.LocalPort)
 	case f.RemotePort < AnyPort || f.RemotePort > 65535:
-		return inputErr("remote", "remote port %d is out of range 0..65535", f.RemotePort)
+		return inputErr("remote", "a port is 0..65535", "remote port %d is out of range", f.RemotePort)
 	case !f.Protocol.HasPorts():
 		return nil
 	case f.Direction == model.Inbound && f.LocalPort == AnyPort:
-		return inputErr("local", "local port * is not allowed inbound: * is accepted only for the source port (the remote port when inbound)")
+		return inputErr("local", "* is accepted only for the source port (the remote port when inbound)", "local port * is not allowed inbound")
 	case f.Direction == model.Outbound && f.RemotePort == AnyPort:
-		return inputErr("remote", "remote port * is not allowed outbound: * is accepted only for the source port (the local port when outbound)")
+		return inputErr("remote", "* is accepted only for the source port (the local port when outbound)", "remote port * is not allowed outbound")
 	}
 	return nil
+}
+
+func addrText(a netip.Addr) string {
+	if !a.IsValid() {
+		return "missing"
+	}
+	return a.String()
 }

@@ -2,49 +2,7 @@ package engine
 
 import (
 	"encoding/json"
-	"fmt"
-	"strings"
-
-	"ipflow/model"
 )
-
-// Headline is the verdict in the words Azure's portal uses: "Access allowed" or "Access denied".
-func (v Verdict) Headline() string {
-	if v.Access == model.Deny {
-		return "Access denied"
-	}
-	return "Access allowed"
-}
-
-// Summary is the plain-text answer: verdict, rule, NSG and flow, a line each.
-func (r *Result) Summary() string {
-	var b strings.Builder
-	b.WriteString(r.Headline() + "\n")
-	fmt.Fprintf(&b, "Rule:  %s\n", r.RuleLine())
-	if l := r.Layer; l != nil {
-		if l.Kind == AdminLayer {
-			fmt.Fprintf(&b, "Layer: security admin rules on %s\n", model.Printable(l.AppliedTo))
-		} else {
-			fmt.Fprintf(&b, "NSG:   %s on %s\n", model.Printable(l.NSG.Name), model.Printable(l.AppliedTo))
-		}
-	}
-	fmt.Fprintf(&b, "Flow:  %s on %s\n", r.Flow, r.Target())
-	return b.String()
-}
-
-// RuleLine describes the deciding rule: "securityRules/allow-https (priority 100, Allow)".
-func (r *Result) RuleLine() string {
-	if r.Rule == nil {
-		return "none: no NSG on the subnet or the NIC and no admin rule matched, so every level allows"
-	}
-	return fmt.Sprintf("%s (priority %d, %s)", model.Printable(r.Rule.ID()), r.Rule.Priority, r.Rule.Access)
-}
-
-// Target is "web-01 / web-01-nic (ipconfig1, subnet hub/web)".
-func (r *Result) Target() string {
-	return fmt.Sprintf("%s / %s (%s, subnet %s)", model.Printable(r.VM.Name), model.Printable(r.NIC.Name),
-		model.Printable(r.IPConfig.Name), model.Printable(r.IPConfig.Subnet.Path()))
-}
 
 type jsonResult struct {
 	Access               string      `json:"access"`

@@ -7,22 +7,31 @@ import (
 	"ipflow/model"
 )
 
-// InputError is a flow the engine cannot evaluate: which input is wrong and what would be valid.
+// InputError is a flow the engine cannot evaluate: which input is wrong, what is wrong with it
+// and what would be valid. Field names the input as the CLI's flags do: vm, nic, direction,
+// protocol, local or remote (local and remote are IP:PORT, so a port error names them too).
 type InputError struct {
-	Field string // vm, nic, local, remote, protocol or direction
-	Msg   string
+	Field   string
+	Problem string // what is wrong: "local port * is not allowed inbound"
+	Valid   string // what would be valid, in words; may be empty
 }
 
-func (e *InputError) Error() string { return e.Msg }
+func (e *InputError) Error() string {
+	if e.Valid == "" {
+		return e.Problem
+	}
+	return e.Problem + "; " + e.Valid
+}
 
-func inputErr(field, format string, args ...any) error {
-	return &InputError{Field: field, Msg: fmt.Sprintf(format, args...)}
+// inputErr builds an InputError; valid is a plain string (no formatting), args format problem.
+func inputErr(field, valid, problem string, args ...any) error {
+	return &InputError{Field: field, Problem: fmt.Sprintf(problem, args...), Valid: valid}
 }
 
 // resolve finds the IP configuration a flow is evaluated for (SPEC §3.2). It allocates only
 // when it fails.
 func (e *Engine) resolve(f *Flow) (*target, error) {
-	if err := f.check(); err != nil {
+	if err := f.Validate(); err != nil {
 		return nil, err
 	}
 	ent := e.vms.get(f.VM)
@@ -31,7 +40,7 @@ func (e *Engine) resolve(f *Flow) (*target, error) {
 	}
 	vm := ent.vm
 	if !vm.PowerState.Allocated() {
-		return nil, inputErr("vm", "VM %q is %s: IP flow verify requires that the VM is allocated (start it, or pick another VM)", vm.Name, vm.PowerState)
+		return nil, inputErr("vm", "IP flow verify requires that the VM is allocated (start it, or pick another VM)", "VM %q is %s", vm.Name, vm.PowerState)
 	}
 	if f.NIC != "" {
 		found := false
@@ -39,7 +48,7 @@ func (e *Engine) resolve(f *Flow) (*target, error) {
 			found = found || n.Name == f.NIC
 		}
 		if !found {
-			return nil, inputErr("nic", "VM %q has no NIC %q; its NICs: %s", vm.Name, f.NIC, nicList(vm))
+			return nil, inputErr("nic", "its NICs: "+nicList(vm), "VM %q has no NIC %q", vm.Name, f.NIC)
 		}
 	}
 	local := ip4(f.LocalIP)
@@ -49,20 +58,20 @@ func (e *Engine) resolve(f *Flow) (*target, error) {
 		}
 	}
 	if f.NIC != "" {
-		return nil, inputErr("local", "local IP %s is not on NIC %q of VM %q; its NICs: %s", f.LocalIP, f.NIC, vm.Name, nicList(vm))
+		return nil, inputErr("local", "its NICs: "+nicList(vm), "local IP %s is not on NIC %q of VM %q", f.LocalIP, f.NIC, vm.Name)
 	}
-	return nil, inputErr("local", "local IP %s belongs to no NIC of VM %q; its NICs: %s", f.LocalIP, vm.Name, nicList(vm))
+	return nil, inputErr("local", "its NICs: "+nicList(vm), "local IP %s belongs to no NIC of VM %q", f.LocalIP, vm.Name)
 }
 
 func (e *Engine) unknownVM(name string) error {
 	if name == "" {
-		return inputErr("vm", "no VM given; known VMs: %s", listSome(e.vmNames, 12))
+		return inputErr("vm", "known VMs: "+listSome(e.vmNames, 12), "no VM given")
 	}
 	msg := fmt.Sprintf("unknown VM %q", name)
 	if s := model.Suggest(name, e.vmNames); s != "" {
 		msg += fmt.Sprintf(" (did you mean %q?)", s)
 	}
-	return inputErr("vm", "%s; known VMs: %s", msg, listSome(e.vmNames, 12))
+	return inputErr("vm", "known VMs: "+listSome(e.vmNames, 12), "%s", msg)
 }
 
 // nicList is "web-01-nic (10.0.1.4, 10.0.1.5), web-01-nic2 (10.0.2.4)".

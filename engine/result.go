@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math/bits"
 	"net/netip"
+	"slices"
+	"strings"
 
 	"ipflow/model"
 )
@@ -17,16 +19,21 @@ const (
 	FieldSourcePort
 	FieldDestination
 	FieldDestinationPort
-	fieldCount
+	// FieldCount is the number of checks: `for f := range FieldCount` visits them in Azure's
+	// order, and [FieldCount]T holds one T per check.
+	FieldCount
 )
 
 // AllFields lists the five checks in Azure's order.
-var AllFields = [fieldCount]Field{FieldProtocol, FieldSource, FieldSourcePort, FieldDestination, FieldDestinationPort}
+//
+// Deprecated: use FieldCount (`for f := range engine.FieldCount`); this variable goes once the
+// TUI no longer reads it.
+var AllFields = [FieldCount]Field{FieldProtocol, FieldSource, FieldSourcePort, FieldDestination, FieldDestinationPort}
 
-var fieldNames = [fieldCount]string{"protocol", "source", "source port", "destination", "destination port"}
+var fieldNames = [FieldCount]string{"protocol", "source", "source port", "destination", "destination port"}
 
 func (f Field) String() string {
-	if f < fieldCount {
+	if f < FieldCount {
 		return fieldNames[f]
 	}
 	return "?"
@@ -35,7 +42,7 @@ func (f Field) String() string {
 // Fields is the set of checks that passed.
 type Fields uint8
 
-const allFields Fields = 1<<fieldCount - 1
+const allFields Fields = 1<<FieldCount - 1
 
 // Has reports whether check f passed.
 func (m Fields) Has(f Field) bool { return m&(1<<f) != 0 }
@@ -116,6 +123,7 @@ func (e *Engine) Verify(f Flow) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	nicGiven := f.NIC != ""
 	f.NIC = t.ipc.NIC.Name
 	res := &Result{Flow: f, VM: t.ipc.NIC.VM, NIC: t.ipc.NIC, IPConfig: t.ipc, t: t, cf: compileFlow(&f), tags: e.env.ServiceTags}
 	res.Access = model.Allow
@@ -163,11 +171,14 @@ func (e *Engine) Verify(f Flow) (*Result, error) {
 			}
 			res.Verdict = Verdict{r.Access, r, l}
 			if r.Access == model.Deny {
-				decided = fmt.Sprintf("NSG %s on %s denied the flow", model.Printable(l.NSG.Name), model.Printable(l.AppliedTo))
+				decided = l.Label() + " denied the flow"
 			}
 		}
 	}
 	res.addNotes()
+	if !nicGiven {
+		e.noteSharedIP(res, t)
+	}
 	return res, nil
 }
 
@@ -184,9 +195,41 @@ func (r *Result) addNotes() {
 	case model.AzurePlatformIP, model.AzureIMDSIP:
 		r.note("%s is an Azure platform address: Azure exempts platform traffic to it (DNS, DHCP, health probes, IMDS) from NSGs unless rules use the AzurePlatform* service tags; the rules were evaluated as for any other address.", f.RemoteIP)
 	}
-	if r.Rule != nil && f.Protocol.HasPorts() {
-		if _, sp := f.Source(); sp == AnyPort && !(len(r.Rule.Source.Ports) == 1 && r.Rule.Source.Ports[0] == model.AllPorts) {
-			r.note("The source port was * and %s matches only source ports %s: a real flow matches it only from those ports.", model.Printable(r.Rule.ID()), model.FormatPorts(r.Rule.Source.Ports))
+	// Where Azure does not document the answer, say so for the rule that matched in every
+	// evaluated layer: any of them shaped the verdict (an Allow passes the flow on).
+	_, sp := f.Source()
+	for i := range r.Layers {
+		m := r.Layers[i].Matched()
+		if m == nil {
+			continue
 		}
+		switch {
+		case f.Protocol.HasPorts() && sp == AnyPort && !allPorts(m.Source.Ports):
+			r.note("The source port was * and %s matches only source ports %s: a real flow matches it only from those ports.", model.Printable(m.ID()), model.FormatPorts(m.Source.Ports))
+		case !f.Protocol.HasPorts() && m.Protocol == model.AnyProtocol && !(allPorts(m.Source.Ports) && allPorts(m.Destination.Ports)):
+			r.note("%s (protocol *) matched this %s flow although it restricts ports (source %s, destination %s): ports were ignored because %s has none; Azure does not document this case.",
+				model.Printable(m.ID()), f.Protocol.FlowString(), model.FormatPorts(m.Source.Ports), model.FormatPorts(m.Destination.Ports), f.Protocol.FlowString())
+		}
+	}
+}
+
+// allPorts reports whether a rule side's ports are * (every port).
+func allPorts(ps []model.PortRange) bool {
+	return len(ps) == 0 || newPortSet(ps).all()
+}
+
+// noteSharedIP says which NIC was chosen when the flow named none and several NICs of the VM
+// hold its local IP (possible when the NICs sit in VNets with overlapping address spaces).
+func (e *Engine) noteSharedIP(r *Result, chosen *target) {
+	ent := e.vms.get(r.Flow.VM)
+	var others []string
+	for _, t := range ent.targets {
+		if t != chosen && t.ip == chosen.ip && t.ipc.NIC != chosen.ipc.NIC && !slices.Contains(others, model.Printable(t.ipc.NIC.Name)) {
+			others = append(others, model.Printable(t.ipc.NIC.Name))
+		}
+	}
+	if len(others) > 0 {
+		r.note("No NIC was given and %s is held by more than one NIC of %s: %s (the first in the VM's NIC order) was evaluated; %s also holds it. Name the NIC to evaluate another.",
+			r.Flow.LocalIP, model.Printable(r.VM.Name), model.Printable(chosen.ipc.NIC.Name), strings.Join(others, ", "))
 	}
 }

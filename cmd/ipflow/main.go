@@ -143,6 +143,13 @@ func (f *flowFlags) flow() (engine.Flow, error) {
 	if len(problems) > 0 {
 		return fl, errors.New(strings.Join(problems, "; "))
 	}
+	if err := fl.Validate(); err != nil {
+		var ie *engine.InputError
+		if errors.As(err, &ie) {
+			return fl, fmt.Errorf("--%s: %w", ie.Field, err)
+		}
+		return fl, err
+	}
 	return fl, nil
 }
 
@@ -254,7 +261,10 @@ func runVerify(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "%s\n", data)
 		return 0
 	}
-	writeText(stdout, res)
+	if err := res.WriteText(stdout); err != nil {
+		fmt.Fprintf(stderr, "ipflow verify: %v\n", err)
+		return 2
+	}
 	return 0
 }
 
