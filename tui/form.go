@@ -304,7 +304,7 @@ func (s *formScreen) run(m *Model) {
 		m.setStatus(fieldLabels[f]+": "+msg, true)
 		return
 	}
-	res, err := s.c.eng.Verify(s.flow())
+	res, err := s.c.verify(s.flow())
 	if err != nil {
 		s.setEngineErr(err)
 		return

@@ -47,6 +47,7 @@ type ctx struct {
 	st   *Styles
 	keys *KeyMap
 	bg   Background
+	host Hosted // set when a server runs this UI (hosted.go)
 }
 
 // screen is one page of the UI. update may push or pop screens and set the status through m.
@@ -96,6 +97,9 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, nil
 	case tea.BackgroundColorMsg:
 		m.setTheme(msg.IsDark())
+		return m, nil
+	case Notice:
+		m.setStatus(safe(string(msg)), false)
 		return m, nil
 	case tea.PasteMsg:
 		if m.tooSmall() {

@@ -39,6 +39,12 @@ func main() {
 
 // run is the whole program, minus the process: it returns the exit code.
 func run(args []string, stdout, stderr io.Writer) int {
+	return runIn(local(stdout, stderr), args)
+}
+
+// runIn runs one command line within c: this process's, or an SSH session's (ipflow serve).
+func runIn(c *invocation, args []string) int {
+	stdout, stderr := c.stdout, c.stderr
 	cmd := ""
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		cmd, args = args[0], args[1:]
@@ -47,7 +53,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	case "":
 		return runUI(args, stdout, stderr)
 	case "verify":
-		return runVerify(args, stdout, stderr)
+		return runVerify(c, args)
 	case "check":
 		return runCheck(args, stdout, stderr)
 	case "import":
@@ -218,7 +224,8 @@ func load(paths []string, stderr io.Writer, errCode int) (*model.Environment, in
 	return env, 0
 }
 
-func runVerify(args []string, stdout, stderr io.Writer) int {
+func runVerify(c *invocation, args []string) int {
+	stdout, stderr := c.stdout, c.stderr
 	fs := newFlagSet("verify")
 	var paths pathList
 	var ff flowFlags
@@ -240,18 +247,16 @@ func runVerify(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "ipflow verify: %v\n", err)
 		return 2
 	}
-	env, code := load(paths, stderr, 2)
-	if env == nil {
+	eng, code := c.estate("verify", paths)
+	if eng == nil {
 		return code
 	}
-	for _, w := range env.Warnings {
-		fmt.Fprintf(stderr, "warning: %s\n", w)
-	}
-	res, err := engine.Compile(env).Verify(flow)
+	res, err := eng.Verify(flow)
 	if err != nil {
 		fmt.Fprintf(stderr, "ipflow verify: %v\n", err)
 		return 2
 	}
+	c.told(res)
 	if output == "json" {
 		data, err := res.MarshalJSON()
 		if err != nil {

@@ -1,0 +1,72 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+
+	"ipflow/engine"
+)
+
+// invocation is one run of a subcommand: its streams and, when ipflow serve runs it for an SSH
+// session, the server's already loaded estate. Subcommands that can be served (verify, …) take
+// one, get their estate from c.estate and open input files with c.open, so the same code runs
+// locally and over SSH.
+type invocation struct {
+	ctx            context.Context
+	stdin          io.Reader
+	stdout, stderr io.Writer
+	// served is the server's shared estate; nil runs locally (-f or the embedded sample).
+	served *engine.Engine
+	// verdict, if set, is told of every verdict a subcommand gives (the server's audit log).
+	verdict func(*engine.Result)
+}
+
+// local is an invocation for this process's own command line.
+func local(stdout, stderr io.Writer) *invocation {
+	return &invocation{ctx: context.Background(), stdin: os.Stdin, stdout: stdout, stderr: stderr}
+}
+
+// estate is the compiled estate a subcommand works on: the server's, or the fixtures named by
+// -f (the sample without). It prints load errors and warnings; a nil engine means exit with
+// the returned code.
+func (c *invocation) estate(cmd string, paths []string) (*engine.Engine, int) {
+	if c.served != nil {
+		if len(paths) > 0 {
+			fmt.Fprintf(c.stderr, "ipflow %s: -f is not available here: the server answers from the estate it serves\n", cmd)
+			return nil, 2
+		}
+		for _, w := range c.served.Environment().Warnings {
+			fmt.Fprintf(c.stderr, "warning: %s\n", w)
+		}
+		return c.served, 0
+	}
+	env, code := load(paths, c.stderr, 2)
+	if env == nil {
+		return nil, code
+	}
+	for _, w := range env.Warnings {
+		fmt.Fprintf(c.stderr, "warning: %s\n", w)
+	}
+	return engine.Compile(env), 0
+}
+
+// open opens an input file named on the command line; "-" is standard input. A served
+// subcommand reads only its session's standard input, never the server's files.
+func (c *invocation) open(cmd, path string) (io.ReadCloser, error) {
+	if path == "-" {
+		return io.NopCloser(c.stdin), nil
+	}
+	if c.served != nil {
+		return nil, fmt.Errorf("ipflow %s: %s: files on the server cannot be read over ssh; send the file on standard input (ssh … %s - < FILE)", cmd, quote(path), cmd)
+	}
+	return os.Open(path)
+}
+
+// told passes a verdict to the audit hook, if any.
+func (c *invocation) told(res *engine.Result) {
+	if c.verdict != nil {
+		c.verdict(res)
+	}
+}
