@@ -297,16 +297,18 @@ func jsonKind(c byte) string {
 	return "number"
 }
 
+// isObject reports whether r is a JSON object (after white space).
+func isObject(r []byte) bool {
+	j := skipWS(r, 0)
+	return j < len(r) && r[j] == '{'
+}
+
 // unwrap handles a top-level object (already validated as JSON): an envelope around resources, the
 // Service Tags file, or a single resource.
 func (d *decoded) unwrap(b []byte, env *envelope, depth int) {
 	isArray := func(r json.RawMessage) bool {
 		j := skipWS(r, 0)
 		return j < len(r) && r[j] == '['
-	}
-	isObject := func(r json.RawMessage) bool {
-		j := skipWS(r, 0)
-		return j < len(r) && r[j] == '{'
 	}
 	switch {
 	case env.Responses != nil && depth < 3:
@@ -391,13 +393,12 @@ func (d *decoded) unwrap(b []byte, env *envelope, depth int) {
 // decodeItem decodes one resource object and classifies it.
 func decodeItem(it *item) error {
 	r := new(resource)
-	if err := json.Unmarshal(it.raw(), r); err != nil {
+	if err := r.UnmarshalJSON(it.raw()); err != nil { // not json.Unmarshal: that would scan it twice more
 		if off, ok := jsonErrOffset(err); ok {
 			return &scanErr{it.sp.lo + off, errors.New(strings.TrimPrefix(err.Error(), "json: "))}
 		}
 		// *json.UnmarshalTypeError: a field of an unexpected type was skipped; the rest is decoded.
 	}
-	r.flatten()
 	it.r = r
 	it.kind, it.hint = classify(r)
 	return nil

@@ -3,6 +3,7 @@ package importer
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"strconv"
 	"strings"
 )
@@ -15,10 +16,42 @@ import (
 //     "properties" (privateIPAddress, enableIPForwarding, ...).
 //
 // encoding/json matches object keys to struct fields case-insensitively, which covers the
-// spelling differences (privateIpAddress / privateIPAddress). Each type has a Properties field of
-// its own type; flatten() folds it into the top level, so the rest of the importer sees one shape.
-// Fields of a type Azure never prints (a number where a string belongs, ...) are ignored: decoding
-// is lenient on purpose, because what matters is what can be recognised.
+// spelling differences (privateIpAddress / privateIPAddress). Each type that can come in both
+// shapes decodes itself with bothShapes: the object under "properties" into the struct first,
+// then the top level over it, so every field is read from either place and none can be left
+// out of a merge. Fields of a type Azure never prints (a number where a string belongs, ...) are
+// ignored: decoding is lenient on purpose, because what matters is what can be recognised.
+
+// bothShapes decodes b into v (a method-less copy of the caller's type) in both shapes: the
+// "properties" object first (recursively: properties may hold properties), then the top level
+// over it. props is v's Properties field, which bothShapes leaves empty. A field of the wrong
+// type is skipped, as json.Unmarshal does, and the rest is decoded.
+func bothShapes[T any](b []byte, v *T, props *json.RawMessage) error {
+	if err := json.Unmarshal(b, v); err != nil && !isTypeError(err) {
+		return err
+	}
+	inner := *props
+	*props = nil
+	if !isObject(inner) {
+		return nil // no properties (the CLI shape), or properties that are not an object
+	}
+	var zero T
+	*v = zero
+	if err := bothShapes(inner, v, props); err != nil {
+		return err
+	}
+	err := json.Unmarshal(b, v) // the top level over the properties
+	*props = nil
+	if err != nil && !isTypeError(err) {
+		return err
+	}
+	return nil
+}
+
+func isTypeError(err error) bool {
+	var te *json.UnmarshalTypeError
+	return errors.As(err, &te)
+}
 
 // ref is a reference to another resource: {"id": "..."}.
 type ref struct {
@@ -99,22 +132,8 @@ func (f *flexBool) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-func orBool(a, b flexBool) flexBool {
-	if a.Set {
-		return a
-	}
-	return b
-}
-
 func orStr(a, b string) string {
 	if a != "" {
-		return a
-	}
-	return b
-}
-
-func orInt(a, b flexInt) flexInt {
-	if a.Set || a.Bad != "" {
 		return a
 	}
 	return b
@@ -127,22 +146,15 @@ func orSlice[T any](a, b []T) []T {
 	return b
 }
 
-func orPtr[T any](a, b *T) *T {
-	if a != nil {
-		return a
-	}
-	return b
-}
-
 // resource is the union of the top-level objects the importer reads: VNets, subnets, peerings,
 // NSGs, security rules, NICs, VMs, ASGs, route tables and routes. Which one an object is comes
 // from its type or id (see classify).
 type resource struct {
-	ID            string    `json:"id"`
-	Name          string    `json:"name"`
-	Type          string    `json:"type"`
-	ResourceGroup string    `json:"resourceGroup"`
-	Properties    *resource `json:"properties"`
+	ID            string          `json:"id"`
+	Name          string          `json:"name"`
+	Type          string          `json:"type"`
+	ResourceGroup string          `json:"resourceGroup"`
+	Properties    json.RawMessage `json:"properties"`
 
 	// VNet
 	AddressSpace           *addrSpace  `json:"addressSpace"`
@@ -210,92 +222,37 @@ type ruleFields struct {
 	Direction                            string   `json:"direction"`
 }
 
-func (r *ruleFields) merge(p *ruleFields) {
-	r.Description = orStr(r.Description, p.Description)
-	r.Protocol = orStr(r.Protocol, p.Protocol)
-	r.SourcePortRange = orStr(r.SourcePortRange, p.SourcePortRange)
-	r.SourcePortRanges = orSlice(r.SourcePortRanges, p.SourcePortRanges)
-	r.DestinationPortRange = orStr(r.DestinationPortRange, p.DestinationPortRange)
-	r.DestinationPortRanges = orSlice(r.DestinationPortRanges, p.DestinationPortRanges)
-	r.SourceAddressPrefix = orStr(r.SourceAddressPrefix, p.SourceAddressPrefix)
-	r.SourceAddressPrefixes = orSlice(r.SourceAddressPrefixes, p.SourceAddressPrefixes)
-	r.SourceApplicationSecurityGroups = orSlice(r.SourceApplicationSecurityGroups, p.SourceApplicationSecurityGroups)
-	r.DestinationAddressPrefix = orStr(r.DestinationAddressPrefix, p.DestinationAddressPrefix)
-	r.DestinationAddressPrefixes = orSlice(r.DestinationAddressPrefixes, p.DestinationAddressPrefixes)
-	r.DestinationApplicationSecurityGroups = orSlice(r.DestinationApplicationSecurityGroups, p.DestinationApplicationSecurityGroups)
-	r.Access = orStr(r.Access, p.Access)
-	r.Priority = orInt(r.Priority, p.Priority)
-	r.Direction = orStr(r.Direction, p.Direction)
-}
-
 // hasRuleShape reports whether the object looks like a security rule.
 func (r *ruleFields) hasRuleShape() bool {
 	return r.Access != "" && r.Direction != "" && (r.Priority.Set || r.Priority.Bad != "")
 }
 
 type ruleRaw struct {
-	ID         string   `json:"id"`
-	Name       string   `json:"name"`
-	Type       string   `json:"type"`
-	Properties *ruleRaw `json:"properties"`
+	ID         string          `json:"id"`
+	Name       string          `json:"name"`
+	Type       string          `json:"type"`
+	Properties json.RawMessage `json:"properties"`
 	ruleFields
 }
 
-func (r *ruleRaw) flatten() {
-	if p := r.Properties; p != nil {
-		r.Properties = nil
-		p.flatten()
-		r.ID = orStr(r.ID, p.ID)
-		r.Name = orStr(r.Name, p.Name)
-		r.Type = orStr(r.Type, p.Type)
-		r.ruleFields.merge(&p.ruleFields)
-	}
-}
-
 type subnetRaw struct {
-	ID                   string     `json:"id"`
-	Name                 string     `json:"name"`
-	Properties           *subnetRaw `json:"properties"`
-	AddressPrefix        string     `json:"addressPrefix"`
-	AddressPrefixes      []string   `json:"addressPrefixes"`
-	NetworkSecurityGroup *ref       `json:"networkSecurityGroup"`
-	RouteTable           *ref       `json:"routeTable"`
-}
-
-func (s *subnetRaw) flatten() {
-	if p := s.Properties; p != nil {
-		s.Properties = nil
-		p.flatten()
-		s.ID = orStr(s.ID, p.ID)
-		s.Name = orStr(s.Name, p.Name)
-		s.AddressPrefix = orStr(s.AddressPrefix, p.AddressPrefix)
-		s.AddressPrefixes = orSlice(s.AddressPrefixes, p.AddressPrefixes)
-		s.NetworkSecurityGroup = orPtr(s.NetworkSecurityGroup, p.NetworkSecurityGroup)
-		s.RouteTable = orPtr(s.RouteTable, p.RouteTable)
-	}
+	ID                   string          `json:"id"`
+	Name                 string          `json:"name"`
+	Properties           json.RawMessage `json:"properties"`
+	AddressPrefix        string          `json:"addressPrefix"`
+	AddressPrefixes      []string        `json:"addressPrefixes"`
+	NetworkSecurityGroup *ref            `json:"networkSecurityGroup"`
+	RouteTable           *ref            `json:"routeTable"`
 }
 
 type peerRaw struct {
-	ID                               string     `json:"id"`
-	Name                             string     `json:"name"`
-	Properties                       *peerRaw   `json:"properties"`
-	PeeringState                     string     `json:"peeringState"`
-	RemoteVirtualNetwork             *ref       `json:"remoteVirtualNetwork"`
-	RemoteAddressSpace               *addrSpace `json:"remoteAddressSpace"`
-	RemoteVirtualNetworkAddressSpace *addrSpace `json:"remoteVirtualNetworkAddressSpace"`
-}
-
-func (p *peerRaw) flatten() {
-	if q := p.Properties; q != nil {
-		p.Properties = nil
-		q.flatten()
-		p.ID = orStr(p.ID, q.ID)
-		p.Name = orStr(p.Name, q.Name)
-		p.PeeringState = orStr(p.PeeringState, q.PeeringState)
-		p.RemoteVirtualNetwork = orPtr(p.RemoteVirtualNetwork, q.RemoteVirtualNetwork)
-		p.RemoteAddressSpace = orPtr(p.RemoteAddressSpace, q.RemoteAddressSpace)
-		p.RemoteVirtualNetworkAddressSpace = orPtr(p.RemoteVirtualNetworkAddressSpace, q.RemoteVirtualNetworkAddressSpace)
-	}
+	ID                               string          `json:"id"`
+	Name                             string          `json:"name"`
+	Properties                       json.RawMessage `json:"properties"`
+	PeeringState                     string          `json:"peeringState"`
+	RemoteVirtualNetwork             *ref            `json:"remoteVirtualNetwork"`
+	RemoteAddressSpace               *addrSpace      `json:"remoteAddressSpace"`
+	RemoteVirtualNetworkAddressSpace *addrSpace      `json:"remoteVirtualNetworkAddressSpace"`
 }
 
 // nicBack is an NSG's back-reference to a NIC; it also spots the security group view shape.
@@ -305,28 +262,14 @@ type nicBack struct {
 }
 
 type ipcRaw struct {
-	ID                        string   `json:"id"`
-	Name                      string   `json:"name"`
-	Properties                *ipcRaw  `json:"properties"`
-	PrivateIPAddress          string   `json:"privateIPAddress"`
-	PrivateIPAddressVersion   string   `json:"privateIPAddressVersion"`
-	Subnet                    *ref     `json:"subnet"`
-	Primary                   flexBool `json:"primary"`
-	ApplicationSecurityGroups []ref    `json:"applicationSecurityGroups"`
-}
-
-func (c *ipcRaw) flatten() {
-	if p := c.Properties; p != nil {
-		c.Properties = nil
-		p.flatten()
-		c.ID = orStr(c.ID, p.ID)
-		c.Name = orStr(c.Name, p.Name)
-		c.PrivateIPAddress = orStr(c.PrivateIPAddress, p.PrivateIPAddress)
-		c.PrivateIPAddressVersion = orStr(c.PrivateIPAddressVersion, p.PrivateIPAddressVersion)
-		c.Subnet = orPtr(c.Subnet, p.Subnet)
-		c.Primary = orBool(c.Primary, p.Primary)
-		c.ApplicationSecurityGroups = orSlice(c.ApplicationSecurityGroups, p.ApplicationSecurityGroups)
-	}
+	ID                        string          `json:"id"`
+	Name                      string          `json:"name"`
+	Properties                json.RawMessage `json:"properties"`
+	PrivateIPAddress          string          `json:"privateIPAddress"`
+	PrivateIPAddressVersion   string          `json:"privateIPAddressVersion"`
+	Subnet                    *ref            `json:"subnet"`
+	Primary                   flexBool        `json:"primary"`
+	ApplicationSecurityGroups []ref           `json:"applicationSecurityGroups"`
 }
 
 type netProfile struct {
@@ -358,75 +301,43 @@ type statusRaw struct {
 }
 
 type routeRaw struct {
-	ID            string    `json:"id"`
-	Name          string    `json:"name"`
-	Properties    *routeRaw `json:"properties"`
-	AddressPrefix string    `json:"addressPrefix"`
-	NextHopType   string    `json:"nextHopType"`
+	ID            string          `json:"id"`
+	Name          string          `json:"name"`
+	Properties    json.RawMessage `json:"properties"`
+	AddressPrefix string          `json:"addressPrefix"`
+	NextHopType   string          `json:"nextHopType"`
 }
 
-func (r *routeRaw) flatten() {
-	if p := r.Properties; p != nil {
-		r.Properties = nil
-		p.flatten()
-		r.ID = orStr(r.ID, p.ID)
-		r.Name = orStr(r.Name, p.Name)
-		r.AddressPrefix = orStr(r.AddressPrefix, p.AddressPrefix)
-		r.NextHopType = orStr(r.NextHopType, p.NextHopType)
-	}
+// Each resource shape decodes itself in both shapes (see bothShapes).
+
+func (r *resource) UnmarshalJSON(b []byte) error {
+	type plain resource
+	return bothShapes(b, (*plain)(r), &r.Properties)
 }
 
-// flatten folds "properties" (the REST shape) into the top level (the CLI shape), recursively.
-func (r *resource) flatten() {
-	if p := r.Properties; p != nil {
-		r.Properties = nil
-		p.flatten()
-		r.ID = orStr(r.ID, p.ID)
-		r.Name = orStr(r.Name, p.Name)
-		r.Type = orStr(r.Type, p.Type)
-		r.ResourceGroup = orStr(r.ResourceGroup, p.ResourceGroup)
-		r.AddressSpace = orPtr(r.AddressSpace, p.AddressSpace)
-		r.Subnets = orSlice(r.Subnets, p.Subnets)
-		r.VirtualNetworkPeerings = orSlice(r.VirtualNetworkPeerings, p.VirtualNetworkPeerings)
-		r.AddressPrefix = orStr(r.AddressPrefix, p.AddressPrefix)
-		r.AddressPrefixes = orSlice(r.AddressPrefixes, p.AddressPrefixes)
-		r.NetworkSecurityGroup = orPtr(r.NetworkSecurityGroup, p.NetworkSecurityGroup)
-		r.RouteTable = orPtr(r.RouteTable, p.RouteTable)
-		r.PeeringState = orStr(r.PeeringState, p.PeeringState)
-		r.RemoteVirtualNetwork = orPtr(r.RemoteVirtualNetwork, p.RemoteVirtualNetwork)
-		r.RemoteAddressSpace = orPtr(r.RemoteAddressSpace, p.RemoteAddressSpace)
-		r.RemoteVirtualNetworkAddressSpace = orPtr(r.RemoteVirtualNetworkAddressSpace, p.RemoteVirtualNetworkAddressSpace)
-		r.SecurityRules = orSlice(r.SecurityRules, p.SecurityRules)
-		r.DefaultSecurityRules = r.DefaultSecurityRules || p.DefaultSecurityRules
-		r.NetworkInterfaces = orSlice(r.NetworkInterfaces, p.NetworkInterfaces)
-		r.ruleFields.merge(&p.ruleFields)
-		r.IPConfigurations = orSlice(r.IPConfigurations, p.IPConfigurations)
-		r.EnableIPForwarding = orBool(r.EnableIPForwarding, p.EnableIPForwarding)
-		r.Primary = orBool(r.Primary, p.Primary)
-		r.VirtualMachine = orPtr(r.VirtualMachine, p.VirtualMachine)
-		r.PrivateEndpoint = orPtr(r.PrivateEndpoint, p.PrivateEndpoint)
-		r.NetworkProfile = orPtr(r.NetworkProfile, p.NetworkProfile)
-		r.PowerState = orStr(r.PowerState, p.PowerState)
-		r.InstanceView = orPtr(r.InstanceView, p.InstanceView)
-		r.Statuses = orSlice(r.Statuses, p.Statuses)
-		r.Routes = orSlice(r.Routes, p.Routes)
-		r.NextHopType = orStr(r.NextHopType, p.NextHopType)
-	}
-	for i := range r.Subnets {
-		r.Subnets[i].flatten()
-	}
-	for i := range r.VirtualNetworkPeerings {
-		r.VirtualNetworkPeerings[i].flatten()
-	}
-	for i := range r.SecurityRules {
-		r.SecurityRules[i].flatten()
-	}
-	for i := range r.IPConfigurations {
-		r.IPConfigurations[i].flatten()
-	}
-	for i := range r.Routes {
-		r.Routes[i].flatten()
-	}
+func (r *ruleRaw) UnmarshalJSON(b []byte) error {
+	type plain ruleRaw
+	return bothShapes(b, (*plain)(r), &r.Properties)
+}
+
+func (s *subnetRaw) UnmarshalJSON(b []byte) error {
+	type plain subnetRaw
+	return bothShapes(b, (*plain)(s), &s.Properties)
+}
+
+func (p *peerRaw) UnmarshalJSON(b []byte) error {
+	type plain peerRaw
+	return bothShapes(b, (*plain)(p), &p.Properties)
+}
+
+func (c *ipcRaw) UnmarshalJSON(b []byte) error {
+	type plain ipcRaw
+	return bothShapes(b, (*plain)(c), &c.Properties)
+}
+
+func (r *routeRaw) UnmarshalJSON(b []byte) error {
+	type plain routeRaw
+	return bothShapes(b, (*plain)(r), &r.Properties)
 }
 
 // envelope is what a top-level JSON object may wrap resources in: a REST list response

@@ -361,3 +361,13 @@ func describe(v any) string {
 }
 
 func fmtFloat(f float64) string { return strconv.FormatFloat(f, 'g', -1, 64) }
+
+func isEmptyArray(v any) bool {
+	switch x := v.(type) {
+	case []any:
+		return len(x) == 0
+	case []map[string]any:
+		return len(x) == 0
+	}
+	return false
+}

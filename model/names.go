@@ -1,0 +1,129 @@
+package model
+
+import (
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+)
+
+// ruleNameRE is Azure's rule name rule: up to 80 characters, word characters, '.', '-' and '_',
+// starting with a word character and ending with a word character.
+var ruleNameRE = regexp.MustCompile(`^\w(?:[\w.-]{0,78}\w)?$`)
+
+// tagNameRE is what ipflow accepts as a declared service tag name.
+var tagNameRE = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9._-]*$`)
+
+// ValidRuleName reports whether s is a valid security rule name in Azure.
+func ValidRuleName(s string) bool { return ruleNameRE.MatchString(s) }
+
+// ValidTagName reports whether s has the form of a service tag name.
+func ValidTagName(s string) bool { return tagNameRE.MatchString(s) }
+
+// registry holds the resources of one kind by name within one scope: the estate (VNets, NSGs,
+// ASGs, VMs, NICs, admin rules) or one parent (the subnets of a VNet, the rules of an NSG, the IP
+// configurations of a NIC). Names are unique case-insensitively (as Azure resource names are);
+// references must match exactly. "Defined twice" is worded here only.
+type registry[T any] struct {
+	kind     string
+	scope    string // "" for the estate, else the parent: vnet "hub"
+	caseNote bool   // say when the two names differ only in case
+	byName   map[string]T
+	fold     map[string]namedAt
+	names    []string
+}
+
+type namedAt struct {
+	name string
+	pos  Pos
+}
+
+func newRegistry[T any](kind, scope string) *registry[T] {
+	return &registry[T]{kind: kind, scope: scope, caseNote: true, byName: map[string]T{}, fold: map[string]namedAt{}}
+}
+
+// define registers name, defined by table t, or reports it defined twice (at t's header, naming
+// both places) and returns false.
+func (r *registry[T]) define(l *loader, name string, t *tab, v T) bool {
+	if r.clash(l, name, t.hpos(), t.resource()) {
+		return false
+	}
+	r.add(name, t.hpos(), v)
+	return true
+}
+
+// clash reports, at here, that name is already defined, and says whether it is.
+func (r *registry[T]) clash(l *loader, name string, here Pos, res string) bool {
+	prev, ok := r.fold[strings.ToLower(name)]
+	if !ok {
+		return false
+	}
+	msg := "defined twice"
+	if r.scope != "" {
+		msg += " in " + r.scope
+	}
+	msg += "; first defined at " + prev.pos.String()
+	if r.caseNote && prev.name != name {
+		msg += fmt.Sprintf(" as %q (names are case-insensitive in Azure)", prev.name)
+	}
+	l.errAt(here, res, msg)
+	if _, ok := r.byName[name]; !ok {
+		// Refer to the first definition, so that references do not fail as well.
+		r.byName[name] = r.byName[prev.name]
+	}
+	return true
+}
+
+// add registers name, defined at pos; clash must have said it is new.
+func (r *registry[T]) add(name string, pos Pos, v T) {
+	r.fold[strings.ToLower(name)] = namedAt{name, pos}
+	r.byName[name] = v
+	r.names = append(r.names, name)
+}
+
+// noSuch explains an unknown reference, suggesting a close name.
+func (l *loader) noSuch(kind, name string, candidates []string) string {
+	msg := fmt.Sprintf("no %s named %q", kind, name)
+	if len(candidates) == 0 {
+		return msg + fmt.Sprintf(" (the fixtures define no %s)", kind)
+	}
+	if s := l.suggest(name, candidates); s != "" {
+		return msg + fmt.Sprintf("; did you mean %q?", s)
+	}
+	if len(candidates) <= 8 {
+		qs := make([]string, len(candidates))
+		for i, c := range candidates {
+			qs[i] = strconv.Quote(c)
+		}
+		return msg + "; defined: " + strings.Join(qs, ", ")
+	}
+	return msg
+}
+
+func (l *loader) suggest(name string, candidates []string) string {
+	if len(name) > 200 || l.suggestCalls.Add(1) > maxSuggestCalls {
+		return ""
+	}
+	return Suggest(name, candidates)
+}
+
+// resName is a resource path: parent, then kind "name".
+func resName(parent, kind, name string) string {
+	if parent != "" {
+		parent += " "
+	}
+	return parent + kind + " " + strconv.Quote(name)
+}
+
+// readName reads a resource's required, non-empty name and, when it has one, names t.
+func (l *loader) readName(t *tab) (string, bool) {
+	name, ok := t.str("name", "a non-empty string")
+	if ok && strings.TrimSpace(name) == "" {
+		t.errf("name", "name: must not be empty")
+		ok = false
+	}
+	if ok {
+		t.setName(name)
+	}
+	return name, ok
+}

@@ -1,0 +1,118 @@
+package model
+
+import (
+	"fmt"
+	"runtime"
+	"sync"
+)
+
+// rulesPerWorker is how many NSG rules make reading them in another goroutine worth it.
+var rulesPerWorker = 2000
+
+type prioKey struct {
+	dir  Direction
+	prio int
+}
+
+// readNSGs reads every NSG: first their names, then their rules, in parallel for large
+// fixtures. Each worker reads a contiguous run of NSGs into a shadow loader (sharing every map,
+// which rules only read) with its own issue lists, merged in order afterwards, so that the result
+// is the same as reading sequentially.
+func (l *loader) readNSGs(roots []*tab) {
+	var tabs []*tab
+	for _, t := range roots {
+		tabs = append(tabs, t.tables("nsg", "nsg", "nsg")...)
+	}
+	nsgs := make([]*NSG, len(tabs))
+	rules := 0
+	for i, t := range tabs {
+		name, named := l.readName(t)
+		t.unknown(keysNSG, nil)
+		g := &NSG{Name: name, Pos: t.hpos()}
+		if named && l.nsgs.define(l, name, t, g) {
+			l.env.NSGs = append(l.env.NSGs, g)
+		}
+		nsgs[i] = g
+		if v, ok := t.m["rule"]; ok {
+			switch x := v.(type) {
+			case []map[string]any:
+				rules += len(x)
+			case []any:
+				rules += len(x)
+			}
+		}
+	}
+	workers := min(runtime.GOMAXPROCS(0), len(tabs), rules/rulesPerWorker)
+	if workers < 2 {
+		for i, t := range tabs {
+			l.readRules(t, nsgs[i])
+		}
+		return
+	}
+	shadows := make([]*loader, workers)
+	var wg sync.WaitGroup
+	for w := range workers {
+		s := *l
+		s.errs, s.warns, s.asgRefs = nil, nil, nil
+		shadows[w] = &s
+		lo, hi := w*len(tabs)/workers, (w+1)*len(tabs)/workers
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() {
+				if r := recover(); r != nil {
+					if !recoverPanics {
+						panic(r)
+					}
+					s.errAt(Pos{}, "", fmt.Sprintf("internal error while reading NSG rules (please report): %v", r))
+				}
+			}()
+			for i := lo; i < hi; i++ {
+				tabs[i].l = &s
+				l.readRulesWith(&s, tabs[i], nsgs[i])
+			}
+		}()
+	}
+	wg.Wait()
+	for _, s := range shadows {
+		l.errs = append(l.errs, s.errs...)
+		l.warns = append(l.warns, s.warns...)
+		l.asgRefs = append(l.asgRefs, s.asgRefs...)
+	}
+}
+
+func (l *loader) readRules(t *tab, g *NSG) { l.readRulesWith(l, t, g) }
+
+// readRulesWith reads the rules of NSG g (table t) using loader s (l or a shadow of it).
+func (l *loader) readRulesWith(s *loader, t *tab, g *NSG) {
+	l = s
+	name := g.Name
+	rules := t.tables("rule", "nsg.rule", "rule")
+	if len(rules) > maxRulesPerNSG {
+		t.errf("rule", "%d rules; Azure allows at most %d custom rules per NSG", len(rules), maxRulesPerNSG)
+	}
+	g.Rules = make([]*Rule, 0, len(rules))
+	names := newRegistry[*Rule]("rule", resName("", "nsg", name))
+	prios := make(map[prioKey]*Rule, len(rules))
+	for _, rt := range rules {
+		rname, rnamed := l.readName(rt)
+		rt.unknown(keysRule, hintsRule)
+		r, prioOK := l.readRule(rt, rname, rnamed, false)
+		if rnamed && !names.define(l, rname, rt, r) {
+			rnamed = false
+		}
+		if prioOK && rnamed {
+			k := prioKey{r.Direction, r.Priority}
+			if prev, dup := prios[k]; dup {
+				l.errAt(rt.pos("priority"), t.resource(), fmt.Sprintf(
+					"rule %q conflicts with rule %q (%s): Rules cannot have the same Priority and Direction (priority %d, %s)",
+					rname, prev.Name, prev.Pos, r.Priority, r.Direction))
+			} else {
+				prios[k] = r
+			}
+		}
+		if rnamed {
+			g.Rules = append(g.Rules, r)
+		}
+	}
+}
