@@ -2,6 +2,8 @@ package tui
 
 import (
 	"errors"
+	"net/netip"
+	"slices"
 	"strings"
 
 	"charm.land/bubbles/v2/help"
@@ -46,6 +48,7 @@ type formScreen struct {
 
 	engErr   string // the engine's refusal of the last check
 	engField field
+	edited   field // the field last changed by the user, or formLevel when unknown
 }
 
 const (
@@ -53,30 +56,45 @@ const (
 	valueW = 18 // 15 for an IPv4 address, + room for the cursor and the choice arrows
 )
 
+// newForm is a NIC's form. It keeps the flow last checked (direction, protocol, ports and
+// remote IP), with the new NIC's primary IP as the local IP, and focuses the first field that
+// still needs a value.
 func newForm(c *ctx, vm *model.VM, nic *model.NIC) *formScreen {
-	s := &formScreen{c: c, vm: vm, nic: nic, dir: model.Inbound, proto: model.TCP, engField: formLevel}
-	for f := fLocalIP; f < nFields; f++ {
-		s.in[f] = input{limit: 21} // room to paste IP:PORT into an address field, which splits it
-		if f == fLocalPort || f == fRemotePort {
-			s.in[f].limit = 5
-		}
-	}
+	s := blankForm(c, vm, nic)
 	if ipc := nic.PrimaryIPConfig(); ipc != nil {
 		s.in[fLocalIP].SetValue(ipc.PrivateIP.String())
 	}
+	if c.last != nil {
+		s.fill(*c.last, false)
+	}
 	s.updatePlaceholders()
 	s.setFocus(fLocalPort)
+	for f := fDir; f < nFields; f++ {
+		if msg, ok := s.check(f); !ok && msg == "required" {
+			s.setFocus(f)
+			break
+		}
+	}
 	return s
 }
 
-// newFormFor is the form filled with flow (from the command line, or kept from a verdict).
-func newFormFor(c *ctx, vm *model.VM, nic *model.NIC, flow engine.Flow) *formScreen {
-	s := newForm(c, vm, nic)
+func blankForm(c *ctx, vm *model.VM, nic *model.NIC) *formScreen {
+	s := &formScreen{c: c, vm: vm, nic: nic, dir: model.Inbound, proto: model.TCP, engField: formLevel, edited: formLevel}
+	for f := fLocalIP; f < nFields; f++ {
+		// Room to paste IP:PORT into an address field (which splits it) and to show what was
+		// typed; longer input is refused whole, never cut into another value.
+		s.in[f] = input{limit: 64}
+	}
+	return s
+}
+
+// fill puts a flow's values in the form; the local IP only when local is set.
+func (s *formScreen) fill(flow engine.Flow, local bool) {
 	s.dir, s.proto = flow.Direction, flow.Protocol
 	if s.proto == model.AnyProtocol || s.proto > model.AH {
 		s.proto = model.TCP
 	}
-	if flow.LocalIP.IsValid() {
+	if local && flow.LocalIP.IsValid() {
 		s.in[fLocalIP].SetValue(flow.LocalIP.String())
 	}
 	if flow.RemoteIP.IsValid() {
@@ -86,15 +104,32 @@ func newFormFor(c *ctx, vm *model.VM, nic *model.NIC, flow engine.Flow) *formScr
 		s.in[fLocalPort].SetValue(flow.LocalPort.String())
 		s.in[fRemotePort].SetValue(flow.RemotePort.String())
 	}
-	for f := fLocalIP; f < nFields; f++ {
-		s.in[f].CursorEnd()
-	}
+}
+
+// newFormFor is the form filled with flow (from the command line, or kept from a verdict).
+func newFormFor(c *ctx, vm *model.VM, nic *model.NIC, flow engine.Flow) *formScreen {
+	s := blankForm(c, vm, nic)
+	s.fill(flow, true)
 	s.updatePlaceholders()
-	s.setFocus(fDir)
+	s.setFocus(fLocalPort)
 	if f, ok := s.firstInvalid(); ok {
 		s.setFocus(f)
 	}
 	return s
+}
+
+// resume is the form shown again from its verdict (e or esc): the focus goes to the field last
+// edited, or to Local port when that is unknown (the verdict came from the command line), with
+// its value selected so that typing replaces it.
+func (s *formScreen) resume() {
+	f := s.edited
+	if f == formLevel || !s.applies(f) {
+		f = fLocalPort
+		if !s.applies(f) {
+			f = fRemoteIP
+		}
+	}
+	s.setFocus(f)
 }
 
 func (s *formScreen) crumbs() []string { return []string{safe(s.nic.Name), "flow"} }
@@ -105,25 +140,21 @@ func (s *formScreen) isText(f field) bool { return f >= fLocalIP && f < nFields 
 
 func (s *formScreen) help() help.KeyMap {
 	k := s.c.keys
-	back := k.Back
-	back.SetHelp("esc", "back")
 	quit := k.Quit
 	if s.typing() {
 		quit = k.FormQuit
 	}
-	short := []key.Binding{k.NextField, k.PrevField, k.Check, back, quit}
+	cycle := with(k.CycleNext, "←/→", "change")
+	short := []key.Binding{k.NextField, k.PrevField, k.Check, k.Back, quit}
 	if !s.typing() {
-		short = []key.Binding{k.Cycle, k.NextField, k.PrevField, k.Check, back, quit}
+		short = []key.Binding{cycle, k.NextField, k.PrevField, k.Check, k.Back, quit}
 	}
-	letters := key.NewBinding(key.WithKeys("i", "o", "t", "u", "e", "a"), key.WithHelp("i/o t/u/i/e/a", "pick by first letter"))
-	choiceQuit := key.NewBinding(key.WithKeys("q"), key.WithHelp("q", "quit (not in a text field)"))
-	colon := key.NewBinding(key.WithKeys(":"), key.WithHelp(":", "IP → its port field"))
 	return helpMap{
 		short: short,
 		full: [][]key.Binding{
-			{k.NextField, k.PrevField, k.Check},
-			{k.Cycle, letters, colon},
-			{back, k.Help, choiceQuit, k.Force},
+			{k.NextField, k.PrevField, k.Check, k.PortField},
+			{cycle, k.Inbound, k.Outbound, k.TCP, k.UDP, k.ICMP, k.ESP, k.AH},
+			{k.Back, k.Help, with(k.Quit, "q", "quit (not in a text field)"), k.Force},
 		},
 	}
 }
@@ -163,6 +194,7 @@ func (s *formScreen) setFocus(f field) {
 	s.focus = f
 	if s.isText(f) {
 		s.in[f].Focus()
+		s.in[f].SelectAll() // as a browser form: the first key typed replaces the value
 	}
 }
 
@@ -215,12 +247,27 @@ func (s *formScreen) check(f field) (string, bool) {
 		if err != nil {
 			return cleanErr(err), false
 		}
-		if p == engine.AnyPort && !src {
-			return "* is allowed only for the source port", false
+		// The flow's own rules (* only for the source port) are engine.Flow.Validate's: ask it
+		// about this port alone, with every other value valid.
+		probe := engine.Flow{Direction: s.dir, Protocol: s.proto, LocalIP: probeIP, RemoteIP: probeIP}
+		side := "local"
+		if f == fLocalPort {
+			probe.LocalPort = p
+		} else {
+			probe.RemotePort, side = p, "remote"
+		}
+		var ie *engine.InputError
+		if err := probe.Validate(); errors.As(err, &ie) && ie.Field == side {
+			if ie.Valid != "" {
+				return safe(ie.Valid), false
+			}
+			return safe(ie.Problem), false
 		}
 		return "", true
 	}
 }
+
+var probeIP = netip.AddrFrom4([4]byte{10, 0, 0, 1})
 
 // cleanErr drops the echo of the input ("port \"x\": ") from a parse error: the value is
 // right beside it.
@@ -286,8 +333,14 @@ func (s *formScreen) setEngineErr(err error) {
 			s.engField = fProto
 		case "local":
 			s.engField = fLocalIP
+			if strings.HasPrefix(ie.Problem, "local port") {
+				s.engField = fLocalPort
+			}
 		case "remote":
 			s.engField = fRemoteIP
+			if strings.HasPrefix(ie.Problem, "remote port") {
+				s.engField = fRemotePort
+			}
 		}
 	}
 	if s.engField != formLevel {
@@ -304,7 +357,9 @@ func (s *formScreen) run(m *Model) {
 		m.setStatus(fieldLabels[f]+": "+msg, true)
 		return
 	}
-	res, err := s.c.verify(s.flow())
+	fl := s.flow()
+	s.c.last = &fl
+	res, err := s.c.verify(fl)
 	if err != nil {
 		s.setEngineErr(err)
 		return
@@ -320,6 +375,7 @@ func (s *formScreen) update(m *Model, msg tea.Msg) tea.Cmd {
 			return nil
 		}
 		s.engErr = ""
+		s.edited = s.focus
 		s.insert(p.Content)
 		return nil
 	}
@@ -343,56 +399,52 @@ func (s *formScreen) update(m *Model, msg tea.Msg) tea.Cmd {
 	}
 	switch s.focus {
 	case fDir:
-		switch km.String() {
-		case "left", "right", "space":
+		switch {
+		case key.Matches(km, k.CycleNext), key.Matches(km, k.CyclePrev):
 			s.dir = 1 - s.dir
-		case "i", "I":
+		case key.Matches(km, k.Inbound):
 			s.dir = model.Inbound
-		case "o", "O":
+		case key.Matches(km, k.Outbound):
 			s.dir = model.Outbound
 		default:
 			return nil
 		}
-		s.engErr = ""
+		s.engErr, s.edited = "", fDir
 		s.updatePlaceholders()
 		return nil
 	case fProto:
-		i := 0
-		for j, p := range protocols {
-			if p == s.proto {
-				i = j
-			}
-		}
-		switch km.String() {
-		case "right", "space":
+		i := max(slices.Index(protocols, s.proto), 0)
+		switch {
+		case key.Matches(km, k.CycleNext):
 			i = (i + 1) % len(protocols)
-		case "left":
+		case key.Matches(km, k.CyclePrev):
 			i = (i + len(protocols) - 1) % len(protocols)
+		case key.Matches(km, k.TCP):
+			i = 0
+		case key.Matches(km, k.UDP):
+			i = 1
+		case key.Matches(km, k.ICMP):
+			i = 2
+		case key.Matches(km, k.ESP):
+			i = 3
+		case key.Matches(km, k.AH):
+			i = 4
 		default:
-			found := false
-			for j, p := range protocols {
-				if strings.EqualFold(km.Text, p.FlowString()[:1]) && km.Text != "" {
-					i, found = j, true
-				}
-			}
-			if !found {
-				return nil
-			}
+			return nil
 		}
 		s.proto = protocols[i]
-		s.engErr = ""
+		s.engErr, s.edited = "", fProto
 		return nil
 	}
 	// A text field. ':' in an address field jumps to its port, as in IP:PORT.
-	if km.Text == ":" && (s.focus == fLocalIP || s.focus == fRemoteIP) {
+	if key.Matches(km, k.PortField) && (s.focus == fLocalIP || s.focus == fRemoteIP) {
 		if s.proto.HasPorts() {
 			s.setFocus(s.focus + 1)
-			s.in[s.focus].CursorEnd()
 		}
 		return nil
 	}
-	if s.in[s.focus].Update(km) {
-		s.engErr = ""
+	if s.in[s.focus].Update(km, k) {
+		s.engErr, s.edited = "", s.focus
 	}
 	return nil
 }
@@ -411,7 +463,7 @@ func (s *formScreen) insert(text string) {
 			return
 		}
 	}
-	s.in[s.focus].Update(tea.PasteMsg{Content: text})
+	s.in[s.focus].Update(tea.PasteMsg{Content: text}, s.c.keys)
 }
 
 // hint is the quiet text beside a valid field.

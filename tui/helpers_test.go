@@ -143,7 +143,7 @@ func mustContain(tb testing.TB, m tea.Model, wants ...string) {
 	}
 }
 
-func screenOf(m tea.Model) string { return m.(Model).Screen() }
+func screenOf(m tea.Model) string { return m.(Model).screenName() }
 
 // checkFrame checks that a frame fits w×h: no line wider than w, no more than h lines.
 func checkFrame(tb testing.TB, m tea.Model, w, h int) {

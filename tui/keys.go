@@ -2,67 +2,138 @@ package tui
 
 import "charm.land/bubbles/v2/key"
 
-// KeyMap holds every key binding of the UI. Screens pick the bindings they use; help is
-// generated from the same bindings, so what the help line says is what the keys do.
+// KeyMap holds every key binding of the UI: every key a screen handles is matched here with
+// key.Matches, and the help line is generated from the same bindings, so what the help says
+// is what the keys do. Bindings are grouped by where they work.
 type KeyMap struct {
-	// Moving in lists and the chain.
+	// Everywhere.
+	Help  key.Binding // ?
+	Quit  key.Binding // q, except while typing
+	Force key.Binding // ctrl+c, always
+	Back  key.Binding // esc: back one screen (never quits)
+	// BackTwice is two quick escs, which reach a program as one alt+esc: back twice.
+	BackTwice key.Binding
+	Warnings  key.Binding // w: the fixture warnings
+
+	// Moving in every list (the one scroller).
 	Up, Down, PageUp, PageDown, Top, Bottom key.Binding
+	Select                                  key.Binding // enter: open
 
-	Select key.Binding // enter: open / run the check
-	Back   key.Binding // esc: back one screen (never quits)
-	Help   key.Binding // ?
-	Quit   key.Binding // q, except while typing
-	Force  key.Binding // ctrl+c, always
+	// Text fields: the filter, the search and the form.
+	ArrowNav                          key.Binding // ↑/↓/pgup/pgdn move the list while typing a filter
+	Keep                              key.Binding // enter while typing a filter or a search
+	Clear                             key.Binding // esc while typing a filter or a search
+	Left, Right, LineStart, LineEnd   key.Binding
+	WordLeft, WordRight               key.Binding
+	DeleteBack, DeleteFwd, DeleteWord key.Binding
+	DeleteToStart, DeleteToEnd        key.Binding
+	Filter                            key.Binding // / on the VM list: a new query
+	Search                            key.Binding // / in the chain and tables
 
-	// VM list.
-	Filter      key.Binding // /
-	FilterKeep  key.Binding // enter while filtering
-	FilterClear key.Binding // esc while filtering
+	// The flow form.
+	NextField, PrevField    key.Binding
+	CycleNext, CyclePrev    key.Binding // on a choice
+	Inbound, Outbound       key.Binding // on Direction
+	TCP, UDP, ICMP, ESP, AH key.Binding // on Protocol
+	PortField               key.Binding // : in an address jumps to its port
+	Check                   key.Binding // enter: run the check
+	FormQuit                key.Binding // ctrl+c, shown where q types
 
-	// Form.
-	NextField, PrevField key.Binding
-	Cycle                key.Binding // ←/→/space on a choice
-	Check                key.Binding // enter on the form
-	FormQuit             key.Binding // ctrl+c, shown on the form where q types
+	// NIC screen.
+	Effective key.Binding // r: the NIC's effective security rules
 
 	// Verdict.
-	NextStep, PrevStep key.Binding
-	Edit               key.Binding
-	Copy               key.Binding
+	NextStep, PrevStep   key.Binding
+	Deciding             key.Binding // d/enter: the deciding rule
+	NextMatch, PrevMatch key.Binding // n/N while a search is active
+	NextLayer, PrevLayer key.Binding // ] [
+	NotEvaluated         key.Binding // x: hide/show rules not evaluated
+	Table                key.Binding // r: the rule's whole NSG
+	Edit                 key.Binding // e: back to the form
+	Copy                 key.Binding // y: the summary
+	CopyCmd              key.Binding // c: the command lines
+
+	// Rule tables.
+	Expand key.Binding // enter/space: expand the rule's tags and ASGs
 }
 
-// DefaultKeyMap is the key map of SPEC §5: arrows and vi keys, / filters, esc goes back,
+// DefaultKeyMap is the UI's keys: arrows and vi keys, / filters or searches, esc goes back,
 // ? toggles help, q quits except while typing, ctrl+c always quits.
 func DefaultKeyMap() *KeyMap {
-	return &KeyMap{
-		Up:       key.NewBinding(key.WithKeys("up", "k"), key.WithHelp("↑/k", "up")),
-		Down:     key.NewBinding(key.WithKeys("down", "j"), key.WithHelp("↓/j", "down")),
-		PageUp:   key.NewBinding(key.WithKeys("pgup", "ctrl+u", "ctrl+b"), key.WithHelp("pgup", "page up")),
-		PageDown: key.NewBinding(key.WithKeys("pgdown", "ctrl+d", "ctrl+f", "space"), key.WithHelp("pgdn", "page down")),
-		Top:      key.NewBinding(key.WithKeys("home", "g"), key.WithHelp("g/home", "top")),
-		Bottom:   key.NewBinding(key.WithKeys("end", "G"), key.WithHelp("G/end", "bottom")),
-
-		Select: key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "open")),
-		Back:   key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "back")),
-		Help:   key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "help")),
-		Quit:   key.NewBinding(key.WithKeys("q"), key.WithHelp("q", "quit")),
-		Force:  key.NewBinding(key.WithKeys("ctrl+c"), key.WithHelp("ctrl+c", "quit")),
-
-		Filter:      key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "filter")),
-		FilterKeep:  key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "keep filter")),
-		FilterClear: key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "clear filter")),
-
-		NextField: key.NewBinding(key.WithKeys("tab", "down"), key.WithHelp("tab/↓", "next")),
-		PrevField: key.NewBinding(key.WithKeys("shift+tab", "up"), key.WithHelp("⇧tab/↑", "previous")),
-		Cycle:     key.NewBinding(key.WithKeys("left", "right", "space"), key.WithHelp("←/→", "change")),
-		Check:     key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "check")),
-		FormQuit:  key.NewBinding(key.WithKeys("ctrl+c"), key.WithHelp("ctrl+c", "quit")),
-
-		NextStep: key.NewBinding(key.WithKeys("n", "right", "l"), key.WithHelp("n/→", "next step")),
-		PrevStep: key.NewBinding(key.WithKeys("p", "left", "h"), key.WithHelp("p/←", "prev step")),
-		Edit:     key.NewBinding(key.WithKeys("e"), key.WithHelp("e/esc", "edit")),
-		Copy:     key.NewBinding(key.WithKeys("y"), key.WithHelp("y", "copy")),
+	b := func(keys []string, k, help string) key.Binding {
+		return key.NewBinding(key.WithKeys(keys...), key.WithHelp(k, help))
 	}
+	return &KeyMap{
+		Help:      b([]string{"?"}, "?", "help"),
+		Quit:      b([]string{"q"}, "q", "quit"),
+		Force:     b([]string{"ctrl+c"}, "ctrl+c", "quit"),
+		Back:      b([]string{"esc"}, "esc", "back"),
+		BackTwice: b([]string{"alt+esc"}, "esc esc", "back twice"),
+		Warnings:  b([]string{"w"}, "w", "warnings"),
+
+		Up:       b([]string{"up", "k"}, "↑/k", "up"),
+		Down:     b([]string{"down", "j"}, "↓/j", "down"),
+		PageUp:   b([]string{"pgup", "ctrl+u", "ctrl+b"}, "pgup", "page up"),
+		PageDown: b([]string{"pgdown", "ctrl+d", "ctrl+f", "space"}, "pgdn", "page down"),
+		Top:      b([]string{"home", "g"}, "g/home", "top"),
+		Bottom:   b([]string{"end", "G"}, "G/end", "bottom"),
+		Select:   b([]string{"enter"}, "enter", "open"),
+
+		ArrowNav:      b([]string{"up", "down", "pgup", "pgdown"}, "↑/↓", "move"),
+		Keep:          b([]string{"enter"}, "enter", "keep"),
+		Clear:         b([]string{"esc"}, "esc", "clear"),
+		Left:          b([]string{"left", "ctrl+b"}, "←", "cursor left"),
+		Right:         b([]string{"right", "ctrl+f"}, "→", "cursor right"),
+		LineStart:     b([]string{"home", "ctrl+a"}, "home", "start"),
+		LineEnd:       b([]string{"end", "ctrl+e"}, "end", "end"),
+		WordLeft:      b([]string{"alt+left", "ctrl+left", "alt+b"}, "alt+←", "word left"),
+		WordRight:     b([]string{"alt+right", "ctrl+right", "alt+f"}, "alt+→", "word right"),
+		DeleteBack:    b([]string{"backspace", "ctrl+h"}, "⌫", "delete"),
+		DeleteFwd:     b([]string{"delete", "ctrl+d"}, "del", "delete forward"),
+		DeleteWord:    b([]string{"ctrl+w", "alt+backspace", "ctrl+backspace"}, "ctrl+w", "delete word"),
+		DeleteToStart: b([]string{"ctrl+u"}, "ctrl+u", "delete to start"),
+		DeleteToEnd:   b([]string{"ctrl+k"}, "ctrl+k", "delete to end"),
+		Filter:        b([]string{"/"}, "/", "filter"),
+		Search:        b([]string{"/"}, "/", "search"),
+
+		NextField: b([]string{"tab", "down"}, "tab/↓", "next"),
+		PrevField: b([]string{"shift+tab", "up"}, "⇧tab/↑", "previous"),
+		CycleNext: b([]string{"right", "space"}, "→", "change"),
+		CyclePrev: b([]string{"left"}, "←", "change back"),
+		Inbound:   b([]string{"i", "I"}, "i", "inbound"),
+		Outbound:  b([]string{"o", "O"}, "o", "outbound"),
+		TCP:       b([]string{"t", "T"}, "t", "TCP"),
+		UDP:       b([]string{"u", "U"}, "u", "UDP"),
+		ICMP:      b([]string{"i", "I"}, "i", "ICMP"),
+		ESP:       b([]string{"e", "E"}, "e", "ESP"),
+		AH:        b([]string{"a", "A"}, "a", "AH"),
+		PortField: b([]string{":"}, ":", "IP → its port field"),
+		Check:     b([]string{"enter"}, "enter", "check"),
+		FormQuit:  b([]string{"ctrl+c"}, "ctrl+c", "quit"),
+
+		Effective: b([]string{"r"}, "r", "effective rules"),
+
+		NextStep:     b([]string{"n", "right", "l"}, "n/→", "next step"),
+		PrevStep:     b([]string{"p", "left", "h"}, "p/←", "prev step"),
+		Deciding:     b([]string{"d", "enter"}, "d/enter", "deciding rule"),
+		NextMatch:    b([]string{"n"}, "n", "next match"),
+		PrevMatch:    b([]string{"N"}, "N", "previous match"),
+		NextLayer:    b([]string{"]"}, "]", "next layer"),
+		PrevLayer:    b([]string{"["}, "[", "previous layer"),
+		NotEvaluated: b([]string{"x"}, "x", "hide/show not evaluated"),
+		Table:        b([]string{"r"}, "r", "NSG rule table"),
+		Edit:         b([]string{"e"}, "e/esc", "edit"),
+		Copy:         b([]string{"y"}, "y", "copy summary"),
+		CopyCmd:      b([]string{"c"}, "c", "copy commands"),
+
+		Expand: b([]string{"enter", "space"}, "enter", "expand tags/ASGs"),
+	}
+}
+
+// with returns a copy of b with other help text: the same keys, described for one screen.
+func with(b key.Binding, keys, desc string) key.Binding {
+	b.SetHelp(keys, desc)
+	return b
 }
 
 // helpMap is a help.KeyMap built from bindings.

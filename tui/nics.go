@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"slices"
 	"strings"
 
 	"charm.land/bubbles/v2/help"
@@ -11,16 +12,22 @@ import (
 )
 
 // nicsScreen lists a VM's network interfaces: name, NSG, and per IP configuration its address,
-// subnet, the subnet's NSG and its ASGs. Each NIC is a small card; the list scrolls by line.
+// subnet, the subnet's NSG and its ASGs. Each NIC is a small card of lines in the one scroller;
+// only a card's first line takes the cursor.
 type nicsScreen struct {
-	c      *ctx
-	vm     *model.VM
-	cursor int
-	offset int // first line of the cards on screen
-	pageH  int
+	c     *ctx
+	vm    *model.VM
+	nic   int // the selected NIC
+	list  scroller
+	heads []int // first line of each card at the last layout
+	w     int   // width of the last layout
 }
 
-func newNICs(c *ctx, vm *model.VM) *nicsScreen { return &nicsScreen{c: c, vm: vm} }
+func newNICs(c *ctx, vm *model.VM) *nicsScreen {
+	s := &nicsScreen{c: c, vm: vm, w: 80}
+	s.list.selectable = func(i int) bool { return slices.Contains(s.heads, i) }
+	return s
+}
 
 func (s *nicsScreen) crumbs() []string { return []string{safe(s.vm.Name)} }
 
@@ -28,27 +35,24 @@ func (s *nicsScreen) typing() bool { return false }
 
 func (s *nicsScreen) help() help.KeyMap {
 	k := s.c.keys
-	sel := k.Select
-	sel.SetHelp("enter", "flow form")
+	sel := with(k.Select, "enter", "flow form")
 	return helpMap{
-		short: []key.Binding{key.NewBinding(key.WithKeys("up", "down"), key.WithHelp("↑/↓", "move")), sel, k.Back, k.Help, k.Quit},
-		full:  [][]key.Binding{{k.Up, k.Down, k.Top, k.Bottom}, {sel, k.Back}, {k.Help, k.Quit, k.Force}},
+		short: []key.Binding{with(k.Down, "↑/↓", "move"), sel, k.Effective, k.Back, k.Help, k.Quit},
+		full:  [][]key.Binding{{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom}, {sel, k.Effective, k.Back, k.Warnings}, {k.Help, k.Quit, k.Force}},
 	}
 }
 
 func (s *nicsScreen) selectNIC(n *model.NIC) {
-	for i, x := range s.vm.NICs {
-		if x == n {
-			s.cursor = i
-		}
+	if i := slices.Index(s.vm.NICs, n); i >= 0 {
+		s.nic = i
 	}
 }
 
 func (s *nicsScreen) selected() *model.NIC {
-	if s.cursor < 0 || s.cursor >= len(s.vm.NICs) {
+	if s.nic < 0 || s.nic >= len(s.vm.NICs) {
 		return nil
 	}
-	return s.vm.NICs[s.cursor]
+	return s.vm.NICs[s.nic]
 }
 
 func (s *nicsScreen) update(m *Model, msg tea.Msg) tea.Cmd {
@@ -57,7 +61,6 @@ func (s *nicsScreen) update(m *Model, msg tea.Msg) tea.Cmd {
 		return nil
 	}
 	k := s.c.keys
-	n := len(s.vm.NICs)
 	switch {
 	case key.Matches(km, k.Back):
 		m.pop()
@@ -72,21 +75,36 @@ func (s *nicsScreen) update(m *Model, msg tea.Msg) tea.Cmd {
 		default:
 			m.push(newForm(s.c, s.vm, nic))
 		}
-	case key.Matches(km, k.Up):
-		s.cursor--
-	case key.Matches(km, k.Down):
-		s.cursor++
-	case key.Matches(km, k.PageUp):
-		s.cursor -= max(s.pageH/3, 1)
-	case key.Matches(km, k.PageDown):
-		s.cursor += max(s.pageH/3, 1)
-	case key.Matches(km, k.Top):
-		s.cursor = 0
-	case key.Matches(km, k.Bottom):
-		s.cursor = n - 1
+	case key.Matches(km, k.Effective):
+		if nic := s.selected(); nic != nil {
+			m.openEffective(s.vm, nic)
+		}
+	case key.Matches(km, k.Warnings):
+		m.openWarnings()
+	default:
+		s.layout(s.w)
+		if s.list.move(km, k) {
+			s.nic = max(slices.Index(s.heads, s.list.cursor), 0)
+		}
 	}
-	s.cursor = min(max(s.cursor, 0), max(n-1, 0))
 	return nil
+}
+
+// layout draws every card at width w and points the scroller at the selected one.
+func (s *nicsScreen) layout(w int) []string {
+	s.w = w
+	var all []string
+	s.heads = s.heads[:0]
+	for i, n := range s.vm.NICs {
+		s.heads = append(s.heads, len(all))
+		all = append(all, s.card(n, w, i == s.nic)...)
+		all = append(all, "")
+	}
+	s.list.n = len(all)
+	if s.nic < len(s.heads) {
+		s.list.cursor = s.heads[s.nic]
+	}
+	return all
 }
 
 // card draws one NIC in lines of at most w cells.
@@ -160,8 +178,21 @@ func (s *nicsScreen) card(n *model.NIC, w int, sel bool) []string {
 			lines = append(lines, c.head+st.Dim.Render(c.sub+" · "+c.rest))
 			continue
 		}
-		lines = append(lines, trunc(c.head+st.Dim.Render(c.sub), w))
-		lines = append(lines, trunc(strings.Repeat(" ", width(c.head))+st.Dim.Render(c.rest), w))
+		// Too narrow for one line: the subnet, then the NSG and ASGs wrapped below, never cut.
+		ind := width(c.head)
+		if w-ind < 24 {
+			ind = 6
+		}
+		for i, l := range wrap(c.sub, w-width(c.head), 0) {
+			if i == 0 {
+				lines = append(lines, c.head+st.Dim.Render(l))
+			} else {
+				lines = append(lines, strings.Repeat(" ", width(c.head))+st.Dim.Render(l))
+			}
+		}
+		for _, l := range wrap(c.rest, w-ind, 0) {
+			lines = append(lines, strings.Repeat(" ", ind)+st.Dim.Render(l))
+		}
 	}
 	return lines
 }
@@ -180,22 +211,10 @@ func (s *nicsScreen) view(w, h int) ([]string, *tea.Cursor) {
 	if len(vm.NICs) == 0 {
 		return append(lines, st.Dim.Render("  This VM has no network interfaces.")), nil
 	}
-	// Lay out every card, then show the window of lines that holds the selected one.
-	var all []string
-	start, end := 0, 0
+	all := s.layout(w)
 	multi := false
-	for i, n := range vm.NICs {
-		if i == s.cursor {
-			start = len(all)
-		}
-		all = append(all, s.card(n, w, i == s.cursor)...)
-		if i == s.cursor {
-			end = len(all)
-		}
-		if len(n.IPConfigs) > 1 {
-			multi = true
-		}
-		all = append(all, "")
+	for _, n := range vm.NICs {
+		multi = multi || len(n.IPConfigs) > 1
 	}
 	footer := ""
 	if multi {
@@ -205,16 +224,8 @@ func (s *nicsScreen) view(w, h int) ([]string, *tea.Cursor) {
 	if footer != "" {
 		listH--
 	}
-	listH = max(listH, 1)
-	s.pageH = listH
-	if start < s.offset {
-		s.offset = start
-	}
-	if end > s.offset+listH {
-		s.offset = min(end-listH, start)
-	}
-	s.offset = min(max(s.offset, 0), max(len(all)-listH, 0))
-	lines = append(lines, all[s.offset:min(s.offset+listH, len(all))]...)
+	start, end := s.list.window(max(listH, 1))
+	lines = append(lines, all[start:end]...)
 	if footer != "" {
 		lines = append(block(lines, h-1), footer)
 	}

@@ -8,6 +8,8 @@
 package tui
 
 import (
+	"os"
+	"os/exec"
 	"strings"
 
 	"charm.land/bubbles/v2/help"
@@ -36,8 +38,20 @@ type Start struct {
 // off (so text can be selected), and never waits on terminal queries: the background colour
 // is requested asynchronously and dark-safe styles are used until it answers.
 func Run(eng *engine.Engine, start Start) error {
-	_, err := tea.NewProgram(New(eng, start)).Run()
+	m := New(eng, start)
+	m.c.clipOK = clipboardReaches()
+	_, err := tea.NewProgram(m).Run()
 	return err
+}
+
+// clipboardReaches reports whether a copy (OSC 52) reaches the clipboard as far as this
+// process can tell: inside tmux only with set-clipboard on (tmux's default drops it).
+func clipboardReaches() bool {
+	if os.Getenv("TMUX") == "" {
+		return true
+	}
+	out, err := exec.Command("tmux", "show-options", "-sv", "set-clipboard").Output()
+	return err == nil && strings.TrimSpace(string(out)) == "on"
 }
 
 // ctx is what every screen shares: the engine, the styles and the keys.
@@ -47,7 +61,12 @@ type ctx struct {
 	st   *Styles
 	keys *KeyMap
 	bg   Background
-	host Hosted // set when a server runs this UI (hosted.go)
+	host Hosted       // set when a server runs this UI (hosted.go)
+	last *engine.Flow // the flow last checked: a new NIC's form starts from it
+	// clipOK says a copy (OSC 52) is known to reach the clipboard: false inside tmux without
+	// set-clipboard on, or where nobody could tell (a served session), and then the UI says
+	// "sent" rather than "copied".
+	clipOK bool
 }
 
 // screen is one page of the UI. update may push or pop screens and set the status through m.
@@ -107,7 +126,7 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		return m, m.top().update(&m, msg)
 	case tea.KeyPressMsg:
-		if msg.String() == "alt+esc" {
+		if key.Matches(msg, m.c.keys.BackTwice) {
 			// Two quick escs reach us as one alt+esc: go back twice, as the user pressed.
 			esc := tea.KeyPressMsg{Code: tea.KeyEscape}
 			next, first := m.key(esc)
@@ -176,8 +195,9 @@ func (m *Model) setStatus(s string, isErr bool) { m.status, m.isErr = s, isErr }
 
 func (m Model) tooSmall() bool { return m.width < MinWidth || m.height < MinHeight }
 
-// Screen names the current screen: "vms", "nics", "form" or "verdict" (for tests).
-func (m Model) Screen() string {
+// screenName names the current screen: "vms", "nics", "form", "verdict", "rules" or
+// "warnings".
+func (m Model) screenName() string {
 	switch m.top().(type) {
 	case *vmsScreen:
 		return "vms"
@@ -187,20 +207,37 @@ func (m Model) Screen() string {
 		return "form"
 	case *verdictScreen:
 		return "verdict"
+	case *rulesScreen:
+		return "rules"
+	case *warningsScreen:
+		return "warnings"
 	}
 	return ""
 }
 
-// Result is the verdict on screen, or nil when the current screen is not a verdict.
-func (m Model) Result() *engine.Result {
+// result is the verdict on screen, or nil when the current screen is not a verdict.
+func (m Model) result() *engine.Result {
 	if v, ok := m.top().(*verdictScreen); ok {
 		return v.res
 	}
 	return nil
 }
 
-// Status is the status line's message.
-func (m Model) Status() string { return m.status }
+// clipWord is how a copy is reported: "Copied" when it is known to arrive, else "Sent".
+func (m *Model) clipWord() string {
+	if m.c.clipOK {
+		return "Copied"
+	}
+	return "Sent"
+}
+
+// clipHint says how to make a copy arrive when it may not.
+func (m *Model) clipHint() string {
+	if m.c.clipOK {
+		return ""
+	}
+	return " to the terminal's clipboard (OSC 52; in tmux: set -s set-clipboard on)"
+}
 
 // View draws the frame: breadcrumb, the screen's body, the status line and the help.
 func (m Model) View() tea.View {
@@ -222,27 +259,29 @@ func (m Model) View() tea.View {
 		helpLines = helpLines[:h/2]
 	}
 
-	bodyH := h - 1 - len(helpLines)
+	var statusLines []string
 	if m.status != "" {
-		bodyH--
+		style, mark := st.Status, "✓ "
+		if m.isErr {
+			style, mark = st.StatusErr, "✗ "
+		}
+		for _, para := range strings.Split(mark+m.status, "\n") {
+			for _, l := range wrap(para, w, 2) {
+				statusLines = append(statusLines, style.Render(l))
+			}
+		}
+		if len(statusLines) > max(h/3, 1) {
+			statusLines = statusLines[:max(h/3, 1)]
+		}
 	}
+	bodyH := h - 1 - len(helpLines) - len(statusLines)
 	body, cur := m.top().view(w, bodyH)
 	body = block(body, bodyH)
 
 	lines := make([]string, 0, h)
 	lines = append(lines, m.header(w))
 	lines = append(lines, body...)
-	status := ""
-	if m.status != "" {
-		if m.isErr {
-			status = st.StatusErr.Render(trunc("✗ "+m.status, w))
-		} else {
-			status = st.Status.Render(trunc("✓ "+m.status, w))
-		}
-	}
-	if status != "" {
-		lines = append(lines, status)
-	}
+	lines = append(lines, statusLines...)
 	lines = append(lines, helpLines...)
 	for i, l := range lines {
 		lines[i] = trunc(l, w)
@@ -276,9 +315,19 @@ func (m Model) header(w int) string {
 		styled = st.CrumbLast.Render(crumb)
 	}
 	out := st.App.Render(app) + "  " + styled
-	if name := safe(m.c.env.Name); name != "" {
-		if gap := w - width(out) - width(name) - 2; gap >= 2 {
-			out += strings.Repeat(" ", gap+2) + st.Dim.Render(name)
+	right := safe(m.c.env.Name)
+	if n := len(m.c.env.Warnings); n > 0 {
+		// The fixture warnings, always in sight: w lists them.
+		warn := "⚠ " + plural(n, "warning", "warnings") + " (w)"
+		if right != "" && width(out)+width(warn)+width(right)+7 <= w {
+			right = warn + " · " + right
+		} else {
+			right = warn
+		}
+	}
+	if right != "" {
+		if gap := w - width(out) - width(right) - 2; gap >= 2 {
+			out += strings.Repeat(" ", gap+2) + st.Dim.Render(right)
 		}
 	}
 	return out

@@ -53,7 +53,7 @@ func TestWalkFromVMListToVerdict(t *testing.T) {
 	}
 	mustContain(t, m, "› flow › verdict", "✗ Access denied", "defaultSecurityRules/DenyAllInBound",
 		"web-subnet-nsg on subnet/hub/web", "DenyAllInBound", "Step 7 of 7")
-	res := m.(Model).Result()
+	res := m.(Model).result()
 	if res == nil || res.Access != model.Deny {
 		t.Fatalf("verdict %v, want Deny", res)
 	}
@@ -226,8 +226,8 @@ func TestStartUnknownAndDeallocated(t *testing.T) {
 	if screenOf(m) != "nics" {
 		t.Fatal("a deallocated VM's NIC opened the form")
 	}
-	if !strings.Contains(m.(Model).Status(), "requires that the VM is allocated") {
-		t.Fatalf("status %q", m.(Model).Status())
+	if !strings.Contains(m.(Model).status, "requires that the VM is allocated") {
+		t.Fatalf("status %q", m.(Model).status)
 	}
 
 	// A deallocated VM given as a full flow shows the same, without a crash.
@@ -306,7 +306,12 @@ func TestFormValidation(t *testing.T) {
 	mustContain(t, m, "Azure's IP flow verify accepts only TCP and UDP")
 
 	// Direction cycles with space and ←/→, o picks Outbound.
-	m = send(t, m, "esc", "shift+tab", "shift+tab", "shift+tab")
+	// Back from the verdict, the focus is on the field last edited (Protocol).
+	m = send(t, m, "esc")
+	if l := lineWith(frame(m), "Protocol"); !strings.Contains(l, "▶") {
+		t.Fatalf("esc from the verdict did not focus the field last edited: %q", l)
+	}
+	m = send(t, m, "shift+tab")
 	if l := lineWith(frame(m), "Direction"); !strings.Contains(l, "▶") {
 		t.Fatalf("shift+tab did not reach Direction: %q", l)
 	}
@@ -337,14 +342,15 @@ func TestVerdictChainMarks(t *testing.T) {
 	m := sized(eng, Start{Flow: &flow}, 140, 40)
 	f := frame(m)
 	for _, want := range []string{"✓ Access allowed", "securityRules/allow-https",
-		"NSG web-subnet-nsg", "✓ allows → next layer", "NSG web-nic-nsg", "▶ allows, decides",
+		"NSG web-subnet-nsg on subnet/hub/web: allowed by defaultSecurityRules/AllowVnetInBound",
+		"NSG web-nic-nsg on networkInterface/web-01-nic: allowed by securityRules/allow-https",
 		"not evaluated"} {
 		if !strings.Contains(f, want) {
 			t.Fatalf("missing %q:\n%s", want, f)
 		}
 	}
 	// Every rule row has its mark: ✗ tried, ✓ matched (passed on), ▶ deciding, · not evaluated.
-	if l := lineWith(f, "AllowVnetInBound"); !strings.Contains(l, "✓") || !strings.Contains(l, "through peering hub ↔ spoke-data") {
+	if l := lineWith(f, "65000 AllowVnetInBound"); !strings.Contains(l, "✓") || !strings.Contains(l, "through peering hub ↔ spoke-data") {
 		t.Fatalf("matched rule row: %q", l)
 	}
 	if l := lineWith(f, "DenyAllInBound "); !strings.Contains(l, "·") {
@@ -376,11 +382,11 @@ func TestCopySummary(t *testing.T) {
 		t.Fatal("y gave no command")
 	}
 	msg := cmd()
-	want := m.(Model).Result().Summary()
+	want := m.(Model).result().Summary()
 	if got := strings.TrimSpace(stringOf(msg)); !strings.Contains(got, strings.TrimSpace(want)) {
 		t.Fatalf("clipboard %q, want the summary %q", got, want)
 	}
-	mustContain(t, m, "Copied")
+	mustContain(t, m, "Sent the verdict summary", "set-clipboard on")
 }
 
 // stringOf extracts the text of a SetClipboard message (its type is unexported).

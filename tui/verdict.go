@@ -1,6 +1,8 @@
 package tui
 
 import (
+	"net/netip"
+	"strconv"
 	"strings"
 
 	"charm.land/bubbles/v2/help"
@@ -11,22 +13,28 @@ import (
 	"ipflow/model"
 )
 
-// rowKind is what a line of the chain shows.
+// rowKind is what a row of the chain shows.
 type rowKind uint8
 
 const (
-	rowLayer  rowKind = iota // a layer's heading: admin rules, or an NSG with what it is applied to
+	rowLayer  rowKind = iota // a layer's title: admin rules, or an NSG with what it is applied to
 	rowRule                  // one rule of an evaluated layer
 	rowReason                // why a layer was not evaluated, or has no NSG
 	rowEmpty                 // an evaluated layer without rules of the flow's direction
 )
 
-// vrow is one line of the chain. The chain of two 1000-rule NSGs has a couple of thousand
+// vrow is one row of the chain. The chain of two 1000-rule NSGs has a couple of thousand
 // rows; they are small, and only the rows on screen are ever drawn.
 type vrow struct {
 	kind  rowKind
 	layer int32
 	rule  int32 // index into the layer's rules of the flow's direction
+}
+
+// vline is one screen line of the chain: a row, or one wrapped line of a layer's title.
+type vline struct {
+	row  int32
+	part int32
 }
 
 // ruleState is how far evaluation got with a rule.
@@ -40,18 +48,29 @@ const (
 )
 
 // verdictScreen shows the verdict, the chain of every layer and rule in evaluation order, and
-// a step panel with the five checks of the selected rule. n/p step through the rules tried.
+// a step panel with the five checks of the selected rule. The reverse-video bar is the cursor;
+// the deciding rule keeps its ▶ and tint. n/p step through the rules tried, ]/[ jump between
+// layers, / searches, x hides the rules not evaluated, r opens the rule's whole NSG.
 type verdictScreen struct {
 	c       *ctx
 	res     *engine.Result
 	rows    []vrow
 	steps   []int // rows of the rules tried, in evaluation order
-	sel     int   // selected row (always a rule row when there is one)
 	decided int   // row of the deciding rule, or -1
-	offset  int
-	pageH   int
 	nameW   int
 	accessW int
+
+	lines   []vline // the chain at the last layout
+	layoutW int
+	hide    bool // rules not evaluated are hidden
+	list    scroller
+	sel     int // the selected row (a rule row when there is one), kept across layouts
+
+	search    input
+	searching bool   // keys go to the search
+	query     string // the applied search, lower-cased
+	matches   []int  // rule rows that match the query, in order
+	isMatch   []bool // per row
 }
 
 func newVerdict(c *ctx, res *engine.Result) *verdictScreen {
@@ -68,8 +87,7 @@ func newVerdict(c *ctx, res *engine.Result) *verdictScreen {
 		lt := &res.Layers[li]
 		s.rows = append(s.rows, vrow{kind: rowLayer, layer: int32(li)})
 		if lt.Status != engine.Evaluated {
-			s.rows = append(s.rows, vrow{kind: rowReason, layer: int32(li)})
-			continue
+			continue // the title says why the layer was not evaluated
 		}
 		if len(lt.Rules()) == 0 {
 			s.rows = append(s.rows, vrow{kind: rowEmpty, layer: int32(li)})
@@ -83,40 +101,49 @@ func newVerdict(c *ctx, res *engine.Result) *verdictScreen {
 			if s.state(li, ri) == stDeciding {
 				s.decided = row
 			}
-			s.nameW = max(s.nameW, len(r.Name))
+			s.nameW = max(s.nameW, width(safe(r.Name)))
 			if r.Access == model.AlwaysAllow {
 				s.accessW = 11
 			}
 		}
 	}
-	s.nameW = min(max(s.nameW, 8), 40)
+	s.nameW = min(max(s.nameW, 8), 64)
 	switch {
 	case s.decided >= 0:
 		s.sel = s.decided
 	case len(s.steps) > 0:
 		s.sel = s.steps[len(s.steps)-1]
 	default:
-		s.sel = s.nextRule(-1, 1)
+		s.sel = s.nextRuleRow(-1, 1)
 	}
+	s.list.selectable = func(i int) bool { return s.lines[i].part == 0 && s.rows[s.lines[i].row].kind == rowRule }
+	s.search = input{placeholder: "rule name, priority, address or port", limit: 200}
 	return s
 }
 
 func (s *verdictScreen) crumbs() []string { return []string{"verdict"} }
 
-func (s *verdictScreen) typing() bool { return false }
+func (s *verdictScreen) typing() bool { return s.searching }
 
 func (s *verdictScreen) help() help.KeyMap {
 	k := s.c.keys
-	up, down := k.Up, k.Down
-	up.SetHelp("↑/k", "rule up")
-	down.SetHelp("↓/j", "rule down")
-	jump := key.NewBinding(key.WithKeys("d", "enter"), key.WithHelp("d/enter", "deciding rule"))
+	if s.searching {
+		keep, clear := with(k.Keep, "enter", "keep search"), with(k.Clear, "esc", "clear search")
+		return helpMap{short: []key.Binding{keep, clear, k.Force}, full: [][]key.Binding{{keep, clear, k.Force}}}
+	}
+	up, down := with(k.Up, "↑/k", "rule up"), with(k.Down, "↓/j", "rule down")
+	short := []key.Binding{k.NextStep, k.PrevStep, k.Search, k.Table, k.Edit, k.Help, k.Quit}
+	if s.query != "" {
+		short = []key.Binding{k.NextMatch, k.PrevMatch, with(k.Back, "esc", "clear search"), k.Table, k.Help, k.Quit}
+	}
+	hide := k.NotEvaluated
 	return helpMap{
-		short: []key.Binding{k.NextStep, k.PrevStep, k.Edit, k.Copy, k.Help, k.Quit},
+		short: short,
 		full: [][]key.Binding{
-			{k.NextStep, k.PrevStep, jump},
+			{k.NextStep, k.PrevStep, k.Deciding, k.NextLayer, k.PrevLayer},
 			{up, down, k.PageUp, k.PageDown, k.Top, k.Bottom},
-			{k.Edit, k.Copy, k.Help, k.Quit, k.Force},
+			{k.Search, k.NextMatch, k.PrevMatch, hide, k.Table},
+			{k.Edit, k.Copy, k.CopyCmd, k.Warnings, k.Help, k.Quit},
 		},
 	}
 }
@@ -134,14 +161,82 @@ func (s *verdictScreen) state(li, ri int) ruleState {
 	return stMatched
 }
 
-// nextRule is the next rule row after row from in direction d (1 or -1), or from if none.
-func (s *verdictScreen) nextRule(from, d int) int {
+func (s *verdictScreen) rowState(row int) ruleState {
+	r := s.rows[row]
+	return s.state(int(r.layer), int(r.rule))
+}
+
+// hidden reports whether a row is hidden by x.
+func (s *verdictScreen) hidden(row int) bool {
+	return s.hide && s.rows[row].kind == rowRule && s.rowState(row) == stNotEval && row != s.sel
+}
+
+// nextRuleRow is the next visible rule row after row from in direction d, or from if none.
+func (s *verdictScreen) nextRuleRow(from, d int) int {
 	for i := from + d; i >= 0 && i < len(s.rows); i += d {
-		if s.rows[i].kind == rowRule {
+		if s.rows[i].kind == rowRule && !s.hidden(i) {
 			return i
 		}
 	}
 	return from
+}
+
+// layout builds the chain's screen lines for width w: every visible row, layer titles wrapped.
+func (s *verdictScreen) layout(w int) {
+	if s.lines != nil && s.layoutW == w {
+		return
+	}
+	s.layoutW = w
+	s.lines = s.lines[:0]
+	for i := range s.rows {
+		if s.hidden(i) {
+			continue
+		}
+		n := 1
+		if k := s.rows[i].kind; k == rowLayer || k == rowReason {
+			n = len(s.wrapped(i, w))
+		}
+		for p := range n {
+			s.lines = append(s.lines, vline{int32(i), int32(p)})
+		}
+	}
+	s.list.n = len(s.lines)
+	s.syncCursor()
+}
+
+// relayout drops the layout (after x, or a new selection that hiding depends on).
+func (s *verdictScreen) relayout() { s.lines, s.layoutW = nil, 0 }
+
+// syncCursor puts the scroller's cursor on the line of the selected row.
+func (s *verdictScreen) syncCursor() {
+	lo, hi := 0, len(s.lines)
+	for lo < hi {
+		mid := (lo + hi) / 2
+		if int(s.lines[mid].row) < s.sel {
+			lo = mid + 1
+		} else {
+			hi = mid
+		}
+	}
+	if lo < len(s.lines) && int(s.lines[lo].row) == s.sel {
+		s.list.cursor = lo
+	} else {
+		s.list.cursor = s.list.next(-1, 1)
+	}
+}
+
+// selectRow selects a rule row.
+func (s *verdictScreen) selectRow(row int) {
+	if row < 0 || row >= len(s.rows) || s.rows[row].kind != rowRule {
+		return
+	}
+	wasHidden := s.hide && s.rowState(s.sel) == stNotEval
+	s.sel = row
+	if s.hide && (wasHidden || s.rowState(row) == stNotEval) {
+		s.relayout()
+		return
+	}
+	s.syncCursor()
 }
 
 // stepIndex is the position of the selected row among the steps, or -1 if it was not tried.
@@ -163,13 +258,10 @@ func (s *verdictScreen) stepIndex() int {
 
 // step moves to the next (d=1) or previous (d=-1) rule tried.
 func (s *verdictScreen) step(d int) {
-	if len(s.steps) == 0 {
-		return
-	}
 	if d > 0 {
 		for _, r := range s.steps {
 			if r > s.sel {
-				s.sel = r
+				s.selectRow(r)
 				return
 			}
 		}
@@ -177,55 +269,162 @@ func (s *verdictScreen) step(d int) {
 	}
 	for i := len(s.steps) - 1; i >= 0; i-- {
 		if s.steps[i] < s.sel {
-			s.sel = s.steps[i]
+			s.selectRow(s.steps[i])
 			return
 		}
 	}
 }
 
+// jumpLayer selects the first rule of the next (d=1) or previous (d=-1) layer with rules.
+func (s *verdictScreen) jumpLayer(d int) {
+	cur := int32(-1)
+	if s.sel >= 0 {
+		cur = s.rows[s.sel].layer
+	}
+	for li := int(cur) + d; li >= 0 && li < len(s.res.Layers); li += d {
+		for i, r := range s.rows {
+			if int(r.layer) == li && r.kind == rowRule && !s.hidden(i) {
+				s.selectRow(i)
+				return
+			}
+		}
+	}
+}
+
 func (s *verdictScreen) update(m *Model, msg tea.Msg) tea.Cmd {
-	km, ok := msg.(tea.KeyPressMsg)
-	if !ok || s.sel < 0 {
-		if ok && (key.Matches(km, s.c.keys.Back) || key.Matches(km, s.c.keys.Edit)) {
-			m.pop()
+	k := s.c.keys
+	if s.searching {
+		if km, ok := msg.(tea.KeyPressMsg); ok {
+			switch {
+			case key.Matches(km, k.Keep):
+				s.searching = false
+				s.search.Blur()
+				if s.query != "" && len(s.matches) == 0 {
+					m.setStatus("no rule matches \""+safe(s.query)+"\"", true)
+				}
+				return nil
+			case key.Matches(km, k.Clear):
+				s.searching = false
+				s.search.Blur()
+				s.search.SetValue("")
+				s.setQuery("")
+				return nil
+			}
+		}
+		if s.search.Update(msg, k) {
+			s.setQuery(s.search.Value())
+			s.jumpMatch(s.sel, 1, true)
 		}
 		return nil
 	}
-	k := s.c.keys
-	page := max(s.pageH-1, 1)
+	km, ok := msg.(tea.KeyPressMsg)
+	if !ok {
+		return nil
+	}
 	switch {
+	case key.Matches(km, k.Back) && s.query != "":
+		s.search.SetValue("")
+		s.setQuery("")
 	case key.Matches(km, k.Back), key.Matches(km, k.Edit):
 		m.pop()
+		if f, ok := m.top().(*formScreen); ok {
+			f.resume()
+		}
 	case key.Matches(km, k.Copy):
-		m.setStatus("Copied the verdict summary (OSC 52; in tmux: set -s set-clipboard on)", false)
+		m.setStatus(m.clipWord()+" the verdict summary"+m.clipHint(), false)
 		return tea.SetClipboard(s.copyText())
+	case key.Matches(km, k.CopyCmd):
+		cmds := commandLines(s.res.Flow)
+		m.setStatus(m.clipWord()+" the command lines"+m.clipHint()+":\n"+cmds, false)
+		return tea.SetClipboard(cmds + "\n")
+	case key.Matches(km, k.Search):
+		s.searching = true
+		s.search.Focus()
+		s.search.SelectAll()
+	case s.query != "" && key.Matches(km, k.NextMatch):
+		s.jumpMatch(s.sel, 1, false)
+	case s.query != "" && key.Matches(km, k.PrevMatch):
+		s.jumpMatch(s.sel, -1, false)
 	case key.Matches(km, k.NextStep):
 		s.step(1)
 	case key.Matches(km, k.PrevStep):
 		s.step(-1)
-	case km.String() == "d" || km.String() == "enter":
+	case key.Matches(km, k.Deciding):
 		if s.decided >= 0 {
-			s.sel = s.decided
+			s.selectRow(s.decided)
 		}
-	case key.Matches(km, k.Up):
-		s.sel = s.nextRule(s.sel, -1)
-	case key.Matches(km, k.Down):
-		s.sel = s.nextRule(s.sel, 1)
-	case key.Matches(km, k.PageUp):
-		for range page {
-			s.sel = s.nextRule(s.sel, -1)
+	case key.Matches(km, k.NextLayer):
+		s.jumpLayer(1)
+	case key.Matches(km, k.PrevLayer):
+		s.jumpLayer(-1)
+	case key.Matches(km, k.NotEvaluated):
+		s.hide = !s.hide
+		s.relayout()
+		if s.hide {
+			m.setStatus("rules not evaluated are hidden (x shows them)", false)
 		}
-	case key.Matches(km, k.PageDown):
-		for range page {
-			s.sel = s.nextRule(s.sel, 1)
+	case key.Matches(km, k.Table):
+		if s.sel >= 0 {
+			m.openLayerTable(s.res, &s.res.Layers[s.rows[s.sel].layer], s.rows[s.sel])
 		}
-	case key.Matches(km, k.Top):
-		s.sel = s.nextRule(-1, 1)
-		s.offset = 0
-	case key.Matches(km, k.Bottom):
-		s.sel = s.nextRule(len(s.rows), -1)
+	case key.Matches(km, k.Warnings):
+		m.openWarnings()
+	default:
+		s.layout(max(s.layoutW, m.width, 1))
+		if s.list.move(km, k) && s.list.cursor >= 0 {
+			s.sel = int(s.lines[s.list.cursor].row)
+		}
 	}
 	return nil
+}
+
+// setQuery applies a search: rules whose name contains it, whose priority starts with it, or
+// (for an address or a port) whose sides hold it.
+func (s *verdictScreen) setQuery(q string) {
+	q = strings.ToLower(strings.TrimSpace(q))
+	if q == s.query {
+		return
+	}
+	s.query = q
+	s.matches = s.matches[:0]
+	if s.isMatch == nil {
+		s.isMatch = make([]bool, len(s.rows))
+	}
+	clear(s.isMatch)
+	if q == "" {
+		return
+	}
+	m := newRuleMatcher(q)
+	for i, r := range s.rows {
+		if r.kind == rowRule && m.match(s.res.Layers[r.layer].Rules()[r.rule]) {
+			s.matches = append(s.matches, i)
+			s.isMatch[i] = true
+		}
+	}
+}
+
+// jumpMatch selects the next match after row from (at it too when here) in direction d.
+func (s *verdictScreen) jumpMatch(from, d int, here bool) {
+	if len(s.matches) == 0 {
+		return
+	}
+	if d > 0 {
+		for _, r := range s.matches {
+			if r > from || here && r == from {
+				s.selectRow(r)
+				return
+			}
+		}
+		s.selectRow(s.matches[0]) // wrap around
+		return
+	}
+	for i := len(s.matches) - 1; i >= 0; i-- {
+		if s.matches[i] < from {
+			s.selectRow(s.matches[i])
+			return
+		}
+	}
+	s.selectRow(s.matches[len(s.matches)-1])
 }
 
 // copyText is the plain-text summary `y` copies: the engine's summary and its notes.
@@ -237,33 +436,115 @@ func (s *verdictScreen) copyText() string {
 	return out
 }
 
-func (s *verdictScreen) view(w, h int) ([]string, *tea.Cursor) {
-	banner := s.banner(w)
-	// The step panel: full (title, rule, five checks, outcome) when there is room, else two lines.
-	var detail []string
-	chainMin := 3
-	if h-len(banner)-1-chainMin >= 9 {
-		detail = s.detail(w, h-len(banner)-1-chainMin)
-	}
-	if detail == nil {
-		for len(banner) > 3 && h-len(banner)-1-2-chainMin < 0 {
-			banner = banner[:len(banner)-1]
+// commandLines are the command lines that ask the same question: ipflow verify and Azure's
+// own az network watcher test-ip-flow (TCP and UDP only; it has no --nic for a VM's NIC by
+// name, so it is given the NIC's name as --nic, as the CLI accepts).
+func commandLines(f engine.Flow) string {
+	ep := func(a string, p engine.Port, proto model.Protocol) string {
+		if !proto.HasPorts() {
+			return a
 		}
-		detail = s.compactDetail(w)
+		return a + ":" + p.String()
 	}
-	chainH := h - len(banner) - len(detail)
-	if chainH < 1 {
-		detail = detail[:max(0, len(detail)+chainH-1)]
-		chainH = 1
+	dir := strings.ToLower(f.Direction.String())
+	proto := strings.ToLower(f.Protocol.FlowString())
+	local, remote := ep(f.LocalIP.String(), f.LocalPort, f.Protocol), ep(f.RemoteIP.String(), f.RemotePort, f.Protocol)
+	quote := func(s string) string {
+		if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.:/*") == "" {
+			return s
+		}
+		return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 	}
-	lines := make([]string, 0, h)
-	lines = append(lines, banner...)
-	lines = append(lines, s.chain(w, chainH)...)
-	lines = append(lines, detail...)
-	return lines, nil
+	ipflow := "ipflow verify --vm " + quote(safe(f.VM)) + " --nic " + quote(safe(f.NIC)) + " --direction " + dir +
+		" --protocol " + proto + " --local " + quote(local) + " --remote " + quote(remote)
+	az := "az network watcher test-ip-flow --vm " + quote(safe(f.VM)) + " --nic " + quote(safe(f.NIC)) +
+		" --direction " + f.Direction.String() + " --protocol " + f.Protocol.FlowString() +
+		" --local " + quote(local) + " --remote " + quote(remote)
+	if !f.Protocol.HasPorts() {
+		az = "# az network watcher test-ip-flow takes only TCP and UDP"
+	}
+	return ipflow + "\n" + az
 }
 
-// banner is the verdict in words and symbols, the deciding rule, its NSG and the flow.
+func (s *verdictScreen) view(w, h int) ([]string, *tea.Cursor) {
+	st := s.c.st
+	var cur *tea.Cursor
+	banner := s.banner(w)
+	var searchLine []string
+	if s.searching || s.query != "" {
+		text, x := s.search.View(max(w-24, 1), st.Choice, st.Faint)
+		count := st.Dim.Render("  " + plural(len(s.matches), "match", "matches"))
+		if s.searching {
+			searchLine = []string{st.Focus.Render("/ ") + text + count}
+			cur = tea.NewCursor(2+x, len(banner))
+		} else {
+			searchLine = []string{st.Dim.Render("/ ") + text + count + st.Faint.Render("  n/N next/prev · esc clears")}
+		}
+	}
+	// The step panel in full when it fits beside three lines of chain, else in two lines; then
+	// the banner gives up its notes, the target, the layer and the rule, never the flow.
+	const chainMin = 3
+	detail := s.detail(w)
+	for len(banner)+len(searchLine)+chainMin+len(detail) > h {
+		if c := s.compactDetail(w); len(c) < len(detail) {
+			detail = c
+			continue
+		}
+		b, ok := dropBannerLine(banner)
+		if !ok {
+			break
+		}
+		banner = b
+	}
+	chainH := h - len(banner) - len(searchLine) - len(detail)
+	if chainH < 2 {
+		detail = detail[:max(0, len(detail)+chainH-2)]
+		chainH = 2
+	}
+	if cur != nil {
+		cur.Y = len(banner)
+	}
+	lines := make([]string, 0, h)
+	for _, l := range banner {
+		for _, tag := range []string{bannerNote, bannerTarget, bannerNSG, bannerRule} {
+			l = strings.TrimPrefix(l, tag)
+		}
+		lines = append(lines, l)
+	}
+	lines = append(lines, searchLine...)
+	lines = append(lines, s.chain(w, chainH)...)
+	lines = append(lines, detail...)
+	return lines, cur
+}
+
+// bannerLine is one line of the banner with its kind, so short terminals drop the least useful.
+const (
+	bannerNote   = "\x00note"
+	bannerTarget = "\x00target"
+	bannerNSG    = "\x00nsg"
+	bannerRule   = "\x00rule"
+)
+
+// dropBannerLine drops the notes, else the target, else the layer, else the rule lines
+// (never part of one: what is shown is whole); ok is false when only the verdict and the flow
+// are left.
+func dropBannerLine(b []string) (out []string, ok bool) {
+	for _, tag := range []string{bannerNote, bannerTarget, bannerNSG, bannerRule} {
+		out = b[:0:0]
+		for _, l := range b {
+			if !strings.HasPrefix(l, tag) {
+				out = append(out, l)
+			}
+		}
+		if len(out) < len(b) {
+			return out, true
+		}
+	}
+	return b, false
+}
+
+// banner is the verdict in words and symbols, the deciding rule, its NSG and the flow, each
+// wrapped, never cut. Lines that short terminals may drop carry a tag, removed by chain.
 func (s *verdictScreen) banner(w int) []string {
 	st := s.c.st
 	r := s.res
@@ -274,105 +555,92 @@ func (s *verdictScreen) banner(w int) []string {
 		head = st.AllowBanner.Render(" ✓ " + r.Headline() + " ")
 	}
 	lines := []string{head}
-	lab := func(l string) string { return st.Label.Render(fit(l, 6)) }
-	rule := r.RuleLine()
+	add := func(label, text, tag string, style func(...string) string) {
+		for i, l := range wrap(text, w-6, 0) {
+			prefix := "      "
+			if i == 0 {
+				prefix = st.Label.Render(fit(label, 6))
+			}
+			lines = append(lines, tag+prefix+style(l))
+		}
+	}
+	plain := func(s ...string) string { return strings.Join(s, "") }
 	if r.Rule != nil {
-		lines = append(lines, trunc(lab("Rule")+st.Title.Render(rule), w))
+		add("Rule", r.RuleLine(), bannerRule, st.Title.Render)
 	} else {
-		lines = append(lines, trunc(lab("Rule")+rule, w))
+		add("Rule", r.RuleLine(), bannerRule, plain)
 	}
 	if l := r.Layer; l != nil {
-		if l.Kind == engine.AdminLayer {
-			lines = append(lines, trunc(lab("Layer")+"security admin rules on "+safe(l.AppliedTo), w))
-		} else {
-			lines = append(lines, trunc(lab("NSG")+st.Title.Render(safe(l.NSG.Name))+" on "+safe(l.AppliedTo), w))
-		}
+		add("Layer", l.Label(), bannerNSG, plain)
 	}
-	lines = append(lines, trunc(lab("Flow")+r.Flow.String()+st.Dim.Render(" on "+r.Target()), w))
+	add("Flow", r.Flow.String(), "", plain)
+	for _, l := range wrap("on "+r.Target(), w-6, 0) {
+		lines = append(lines, bannerTarget+"      "+st.Dim.Render(l))
+	}
 	for _, n := range r.Notes {
-		wrapped := wrap(safe(n), w-6, 0)
-		if len(wrapped) > 2 { // at most two lines a note; the copy (y) has it whole
-			wrapped = []string{wrapped[0], trunc(strings.Join(wrapped[1:], " "), w-6)}
-		}
-		for i, l := range wrapped {
-			if i == 0 {
-				lines = append(lines, lab("Note")+st.Warn.Render(l))
-			} else {
-				lines = append(lines, "      "+st.Warn.Render(trunc(l, w-6)))
-			}
-		}
+		add("Note", safe(n), bannerNote, st.Warn.Render)
 	}
 	return lines
 }
 
-// chain draws the column heading and h-1 rows of the chain around the selected rule.
+// wrapped is a layer title or a reason row wrapped to w.
+func (s *verdictScreen) wrapped(row, w int) []string {
+	r := s.rows[row]
+	lt := &s.res.Layers[r.layer]
+	if r.kind == rowReason {
+		return wrap(safe(lt.Reason), w-4, 0)
+	}
+	return wrap(lt.Title(), w, 2)
+}
+
+// chain draws the column heading and h-1 lines of the chain around the selected rule.
 func (s *verdictScreen) chain(w, h int) []string {
 	st := s.c.st
-	nameW, _ := s.columns(w)
+	s.layout(w)
+	s.syncCursor()
+	nameW, resW := s.columns(w)
 	heading := "    " + fitLeft("PRIO", 5) + " " + fit("RULE", nameW) + " " + fit("ACCESS", s.accessW) + " RESULT"
-	lines := []string{""}
 	listH := max(h-1, 0)
-	s.pageH = listH
-	if listH == 0 {
-		return []string{st.Header.Render(trunc(heading, w))}
-	}
-	// Keep the selection on screen, with its layer's heading when it is the layer's first rule.
-	top := s.sel
-	if top > 0 && s.rows[top-1].kind == rowLayer {
-		top--
-	}
-	if top < s.offset {
-		s.offset = top
-	}
-	if s.sel >= s.offset+listH {
-		s.offset = s.sel - listH + 1
-	}
-	s.offset = min(max(s.offset, 0), max(len(s.rows)-listH, 0))
-	// Do not start on a layer's reason without its heading, if the heading fits too.
-	if s.offset > 0 && s.rows[s.offset].kind != rowRule && s.rows[s.offset].kind != rowLayer && s.sel < s.offset-1+listH {
-		s.offset--
-	}
-	end := min(s.offset+listH, len(s.rows))
-	_, resW := s.columns(w)
-	for i := s.offset; i < end; i++ {
-		lines = append(lines, s.row(i, w, nameW, resW))
-	}
-	pos := ""
-	if len(s.rows) > listH {
-		pos = itoa(s.offset+1) + "–" + itoa(end) + " of " + itoa(len(s.rows))
-	}
+	start, end := s.list.window(listH)
+	lines := make([]string, 0, h)
+	pos := s.list.position(start, end)
 	heading = trunc(heading, w-width(pos)-2)
-	lines[0] = st.Header.Render(heading) + strings.Repeat(" ", max(w-width(heading)-width(pos), 0)) + st.Dim.Render(pos)
-	return lines
+	lines = append(lines, st.Header.Render(heading)+strings.Repeat(" ", max(w-width(heading)-width(pos), 0))+st.Dim.Render(pos))
+	for i := start; i < end; i++ {
+		lines = append(lines, s.line(s.lines[i], w, nameW, resW))
+	}
+	return block(lines, h)
 }
 
-// columns are the widths of the rule name and result columns for a width w.
+// columns are the widths of the rule name and result columns for a width w: the name column
+// grows with the terminal (names of 64 characters fit whole from 120 columns).
 func (s *verdictScreen) columns(w int) (nameW, resW int) {
 	fixed := 4 + 5 + 1 + 1 + s.accessW + 1 // gutter+mark, priority, gaps, access
-	nameW = min(s.nameW, max((w-fixed)/2, 8))
+	minRes := max(24, (w-fixed)/3)
+	nameW = min(s.nameW, max(w-fixed-minRes, 8))
 	return nameW, w - fixed - nameW
 }
 
-func (s *verdictScreen) row(i, w, nameW, resW int) string {
+func (s *verdictScreen) line(l vline, w, nameW, resW int) string {
 	st := s.c.st
-	r := s.rows[i]
+	r := s.rows[l.row]
 	lt := &s.res.Layers[r.layer]
 	switch r.kind {
 	case rowLayer:
-		return s.layerHeading(int(r.layer), w)
+		t := s.wrapped(int(l.row), w)[l.part]
+		if l.part == 0 {
+			return st.Layer.Render(t)
+		}
+		return st.Dim.Render(t)
 	case rowReason:
-		return st.Dim.Render(trunc("    "+safe(lt.Reason), w))
+		return st.Dim.Render("    " + s.wrapped(int(l.row), w)[l.part])
 	case rowEmpty:
 		return st.Dim.Render(trunc("    no "+strings.ToLower(s.res.Flow.Direction.String())+" rules here", w))
 	}
 	ri := int(r.rule)
 	rule := lt.Rules()[ri]
 	state := s.state(int(r.layer), ri)
-	sel := i == s.sel
-	gutter := " "
-	if sel {
-		gutter = "›"
-	}
+	sel := int(l.row) == s.sel
 	var mark, result string
 	switch state {
 	case stFailed:
@@ -385,104 +653,57 @@ func (s *verdictScreen) row(i, w, nameW, resW int) string {
 		result = safe(s.res.Reason(lt.Check(ri)))
 	case stDeciding:
 		mark = "▶"
-		result = safe(s.res.Reason(lt.Check(ri)))
+		result = "decides: " + safe(s.res.Reason(lt.Check(ri)))
 	default:
 		mark = "·"
 		result = "not evaluated"
+	}
+	gutter := " "
+	if s.query != "" && s.isMatch[l.row] {
+		gutter = "»" // a search match, readable without colour
 	}
 	prio := fitLeft(itoa(rule.Priority), 5)
 	name := fit(safe(rule.Name), nameW)
 	access := fit(rule.Access.String(), s.accessW)
 	res := trunc(shorten(result), resW)
+	plain := gutter + " " + mark + " " + prio + " " + name + " " + access + " " + res
+	if sel {
+		// The cursor: the reverse-video bar, tinted when it is on the deciding rule.
+		switch {
+		case state == stDeciding && rule.Access == model.Deny:
+			return st.DecidingDen.Render(fit(plain, w))
+		case state == stDeciding:
+			return st.Deciding.Render(fit(plain, w))
+		}
+		return st.Selected.Render(fit(plain, w))
+	}
+	if s.query != "" && s.isMatch[l.row] {
+		name = st.Match.Render(name)
+		gutter = st.Match.Render(gutter)
+	}
 	switch state {
 	case stDeciding:
-		line := gutter + " " + mark + " " + prio + " " + name + " " + access + " " + res
+		tint := st.Allow
 		if rule.Access == model.Deny {
-			return st.DecidingDen.Render(fit(line, w))
+			tint = st.Deny
 		}
-		return st.Deciding.Render(fit(line, w))
+		return gutter + " " + tint.Bold(true).Render(mark+" "+prio+" ") + tint.Bold(true).Render(name) + " " + tint.Bold(true).Render(access) + " " + tint.Render(res)
 	case stNotEval:
-		line := gutter + " " + mark + " " + prio + " " + name + " " + access + " " + res
-		if sel {
-			return st.Matched.Render(gutter) + st.Faint.Render(strings.TrimRight(line[len(gutter):], " "))
-		}
-		return st.Faint.Render(strings.TrimRight(line, " "))
+		return gutter + st.Faint.Render(strings.TrimRight(plain[len(gutter):], " "))
 	}
 	markS := st.Fail.Render(mark)
 	if state == stMatched {
 		markS = st.Pass.Render(mark)
+		name = st.Matched.Render(name)
 	}
 	accS := st.Allow.Render(access)
 	if rule.Access == model.Deny {
 		accS = st.Deny.Render(access)
 	}
-	if sel {
-		name = st.Matched.Render(name)
-		gutter = st.Focus.Render(gutter)
-	} else if state == stMatched {
-		name = st.Matched.Render(name)
-	}
 	return gutter + " " + markS + " " + prio + " " + name + " " + accS + " " + st.Dim.Render(res)
 }
 
-func accessWord(a model.Access) string {
-	switch a {
-	case model.Deny:
-		return "denies"
-	case model.AlwaysAllow:
-		return "always allows"
-	}
-	return "allows"
-}
-
-// layerHeading is "NSG web-subnet-nsg · subnet/hub/web" with the layer's outcome at the right.
-func (s *verdictScreen) layerHeading(li, w int) string {
-	st := s.c.st
-	lt := &s.res.Layers[li]
-	var name string
-	switch {
-	case lt.Kind == engine.AdminLayer:
-		name = "Security admin rules"
-	case lt.NSG != nil:
-		name = "NSG " + safe(lt.NSG.Name)
-	default:
-		name = "No NSG"
-	}
-	where := " · " + safe(lt.AppliedTo)
-	var outcome string
-	switch lt.Status {
-	case engine.NoNSG:
-		outcome = "no NSG: allows"
-	case engine.NotReached:
-		outcome = "· not evaluated"
-	default:
-		r := lt.Matched()
-		switch {
-		case r == nil && lt.Kind == engine.AdminLayer:
-			outcome = "no match → NSGs decide"
-		case r == nil:
-			outcome = "no match"
-		case lt.Layer == s.res.Layer && r == s.res.Rule:
-			outcome = "▶ " + accessWord(r.Access) + ", decides"
-		case lt.Kind == engine.AdminLayer:
-			outcome = "✓ allows → NSGs decide"
-		default:
-			outcome = "✓ allows → next layer"
-		}
-	}
-	// When it is too wide, the place goes first, then the name, and the outcome last.
-	room := w - width(outcome) - 2
-	name = trunc(name, max(room, w/2))
-	where = trunc(where, max(room-width(name), 0))
-	left := st.Layer.Render(name) + st.Dim.Render(where)
-	gap := w - width(left) - width(outcome)
-	if gap < 1 {
-		return trunc(left+" "+st.Dim.Render(outcome), w)
-	}
-	return left + strings.Repeat(" ", gap) + st.Dim.Render(outcome)
-}
-
-// selCheck returns the selected rule, its layer, and its check when it was tried.
+// selected returns the selected rule, its layer, and its check when it was tried.
 func (s *verdictScreen) selected() (lt *engine.LayerTrace, rule *model.Rule, ri int, check *engine.RuleCheck) {
 	if s.sel < 0 || s.sel >= len(s.rows) || s.rows[s.sel].kind != rowRule {
 		return nil, nil, 0, nil
@@ -498,28 +719,43 @@ func (s *verdictScreen) selected() (lt *engine.LayerTrace, rule *model.Rule, ri 
 	return lt, rule, ri, check
 }
 
-// stepTitle is "Step 3 of 9 · NSG web-subnet-nsg" or "Not evaluated · NSG …".
-func (s *verdictScreen) stepTitle(lt *engine.LayerTrace) string {
-	where := "security admin rules"
-	if lt.Kind != engine.AdminLayer {
-		where = "NSG " + safe(lt.Name())
-	}
+// stepTitle is "Step 3 of 9" or "Not evaluated".
+func (s *verdictScreen) stepTitle() string {
 	if i := s.stepIndex(); i >= 0 {
-		return "Step " + itoa(i+1) + " of " + itoa(len(s.steps)) + " · " + where
+		return "Step " + itoa(i+1) + " of " + itoa(len(s.steps))
 	}
-	return "Not evaluated · " + where
+	return "Not evaluated"
 }
 
-// detail is the full step panel, at most maxH lines; nil if it does not fit.
-func (s *verdictScreen) detail(w, maxH int) []string {
+// detail is the full step panel: the step, the layer, the rule's full name, what it says, its
+// description, every check with its reason and the outcome, all wrapped, nothing cut.
+func (s *verdictScreen) detail(w int) []string {
 	st := s.c.st
 	lt, rule, ri, check := s.selected()
 	if lt == nil {
 		return nil
 	}
-	title := " " + s.stepTitle(lt) + " "
-	lines := []string{st.Dim.Render("──") + st.Title.Render(trunc(title, w-4)) + st.Dim.Render(strings.Repeat("─", max(w-2-width(trunc(title, w-4)), 0)))}
-	lines = append(lines, trunc(st.Title.Render(safe(rule.Name))+st.Dim.Render(" · ")+describeRule(rule), w))
+	// "── Step 3 of 9 · NSG web-nsg on subnet/hub/web ──", the layer's label wrapped if long.
+	title := wrap("── "+s.stepTitle()+" · "+lt.Label()+" ", w, 3)
+	last := len(title) - 1
+	title[last] += strings.Repeat("─", max(w-width(title[last]), 0))
+	var lines []string
+	for _, l := range title {
+		lines = append(lines, st.Title.Render(l))
+	}
+	first := true
+	for _, l := range wrap(safe(rule.Name)+" · "+describeRule(rule), w, 2) {
+		if first {
+			l = st.Title.Render(l)
+			first = false
+		}
+		lines = append(lines, l)
+	}
+	if d := strings.TrimSpace(rule.Description); d != "" {
+		for _, l := range wrap("“"+safe(d)+"”", w-2, 0) {
+			lines = append(lines, "  "+st.Dim.Render(l))
+		}
+	}
 	if check == nil {
 		m := lt.Matched()
 		why := "not evaluated: an earlier rule in this layer matched first"
@@ -531,115 +767,84 @@ func (s *verdictScreen) detail(w, maxH int) []string {
 		}
 		return lines
 	}
-	budget := maxH - len(lines) - 1 // keep one line for the outcome
-	if budget < len(engine.AllFields) {
-		return nil
-	}
-	// Each check gets a line; the spare lines let long reasons wrap, failed checks first (they
-	// are the reason the rule did not match).
-	var texts [len(engine.AllFields)][]string
-	spare := budget - len(engine.AllFields)
-	for pass := 0; pass < 2; pass++ {
-		for i, f := range engine.AllFields {
-			if check.Fields.Has(f) != (pass == 1) {
-				continue
-			}
-			why := safe(s.res.Why(*check, f))
-			texts[i] = []string{trunc(why, w-4)}
-			if wrapped := wrap(why, w-4, 2); len(wrapped) > 1 && spare > 0 {
-				if n := 1 + spare; len(wrapped) > n { // as much as fits, the rest cut with …
-					rest := make([]string, 0, len(wrapped)-n+1)
-					for _, l := range wrapped[n-1:] {
-						rest = append(rest, strings.TrimSpace(l))
-					}
-					wrapped = append(wrapped[:n-1:n-1], "  "+trunc(strings.Join(rest, " "), w-6))
-				}
-				texts[i] = wrapped
-				spare -= len(wrapped) - 1
-			}
-		}
-	}
-	var body []string
-	for i, f := range engine.AllFields {
+	for f := range engine.FieldCount {
 		mark := st.Pass.Render("✓ ")
 		if !check.Fields.Has(f) {
 			mark = st.Fail.Render("✗ ")
 		}
-		for j, l := range texts[i] {
+		for j, l := range wrap(safe(s.res.Why(*check, f)), w-4, 2) {
 			if j == 0 {
-				body = append(body, "  "+mark+l)
+				lines = append(lines, "  "+mark+l)
 			} else {
-				body = append(body, "    "+l)
+				lines = append(lines, "    "+l)
 			}
 		}
 	}
-	lines = append(lines, body...)
-	lines = append(lines, trunc(s.outcome(lt, ri, check), w))
+	lines = append(lines, s.outcome(lt, ri, check, w)...)
 	return lines
 }
 
-// outcome says what the selected rule did to the evaluation.
-func (s *verdictScreen) outcome(lt *engine.LayerTrace, ri int, check *engine.RuleCheck) string {
+// outcome says what the selected rule did to the evaluation, wrapped to w.
+func (s *verdictScreen) outcome(lt *engine.LayerTrace, ri int, check *engine.RuleCheck, w int) []string {
 	st := s.c.st
 	li := s.rows[s.sel].layer
+	var mark, text string
 	switch s.state(int(li), ri) {
 	case stFailed:
 		f, _ := check.Fields.FirstFailed()
-		return st.Fail.Render("✗ no match") + st.Dim.Render(" on "+f.String()+": evaluation goes on with the next rule")
+		mark, text = st.Fail.Render("✗ no match"), " on "+f.String()+": evaluation goes on with the next rule"
 	case stDeciding:
 		word := st.AllowBanner.Render(" ✓ " + s.res.Headline() + " ")
 		if s.res.Access == model.Deny {
 			word = st.DenyBanner.Render(" ✗ " + s.res.Headline() + " ")
 		}
-		return st.Matched.Render("▶ matches: this rule decides ") + word
+		return []string{st.Matched.Render("▶ matches: this rule decides ") + word}
 	case stMatched:
 		next := "the next layer"
 		for j := int(li) + 1; j < len(s.res.Layers); j++ {
-			if n := s.res.Layers[j]; n.Status != engine.NotReached {
-				next = s.layerName(&n)
+			if n := &s.res.Layers[j]; n.Status != engine.NotReached {
+				next = n.Label()
 				break
 			}
 		}
+		mark, text = st.Pass.Render("✓ matches:"), " this NSG allows; next: "+next
 		if lt.Kind == engine.AdminLayer {
-			return st.Pass.Render("✓ matches: ") + "the admin rule allows and lets the NSGs decide"
+			text = " the admin rule allows and lets the NSGs decide"
 		}
-		return st.Pass.Render("✓ matches: ") + "this NSG allows; next: " + next
+	default:
+		return nil
 	}
-	return ""
+	out := wrap(ansiPlaceholder(mark)+text, w, 2)
+	out[0] = mark + strings.TrimPrefix(out[0], ansiPlaceholder(mark))
+	return out
 }
 
-func (s *verdictScreen) layerName(lt *engine.LayerTrace) string {
-	switch {
-	case lt.Kind == engine.AdminLayer:
-		return "security admin rules"
-	case lt.NSG != nil:
-		return "NSG " + safe(lt.NSG.Name) + " (" + safe(lt.AppliedTo) + ")"
-	}
-	return "no NSG (" + safe(lt.AppliedTo) + ")"
-}
+// ansiPlaceholder is a plain stand-in of the same width as a styled string, to wrap around it.
+func ansiPlaceholder(styled string) string { return strings.Repeat("#", width(styled)) }
 
-// compactDetail is the step panel in two lines, for short terminals.
+// compactDetail is the step panel in two lines, for short terminals: the step and the rule's
+// name, then the five checks and the reason.
 func (s *verdictScreen) compactDetail(w int) []string {
 	st := s.c.st
 	lt, rule, _, check := s.selected()
 	if lt == nil {
 		return nil
 	}
-	head := s.stepTitle(lt) + " · " + safe(rule.Name)
+	head := st.Title.Render(trunc(s.stepTitle()+" · "+safe(rule.Name), w))
 	if check == nil {
-		return []string{st.Title.Render(trunc(head, w)), st.Faint.Render(trunc("· not evaluated: an earlier rule matched first", w))}
+		return []string{head, st.Faint.Render(trunc("· not evaluated: an earlier rule matched first", w))}
 	}
-	short := [...]string{"proto", "src", "sport", "dst", "dport"}
+	short := [engine.FieldCount]string{"proto", "src", "sport", "dst", "dport"}
 	var marks []string
-	for i, f := range engine.AllFields {
+	for f := range engine.FieldCount {
 		if check.Fields.Has(f) {
-			marks = append(marks, st.Pass.Render("✓")+short[i])
+			marks = append(marks, st.Pass.Render("✓")+short[f])
 		} else {
-			marks = append(marks, st.Fail.Render("✗")+short[i])
+			marks = append(marks, st.Fail.Render("✗")+short[f])
 		}
 	}
-	first := st.Title.Render(trunc(head, max(w-32, 10))) + "  " + strings.Join(marks, " ")
-	return []string{trunc(first, w), st.Dim.Render(trunc(safe(s.res.Reason(*check)), w))}
+	second := strings.Join(marks, " ")
+	return []string{head, trunc(second+"  "+st.Dim.Render(safe(s.res.Reason(*check))), w)}
 }
 
 // describeRule is "priority 100 · Allow · Tcp · Internet:* → *:443, 8000-8080".
@@ -674,6 +879,53 @@ func describeSide(sd model.Side) string {
 // The step panel below it has them in full.
 var shortener = strings.NewReplacer("destination", "dst", "source", "src", "protocol", "proto")
 
-func shorten(s string) string {
-	return shortener.Replace(s)
+func shorten(s string) string { return shortener.Replace(s) }
+
+// ruleMatcher is a search in rules: a name substring, a priority prefix, an address held by a
+// side (10.0.1.4 is in 10.0.0.0/16) or a port held by a side.
+type ruleMatcher struct {
+	q    string
+	addr model.Address
+	ip   bool
+	port int
+}
+
+func newRuleMatcher(q string) ruleMatcher {
+	m := ruleMatcher{q: q, port: -1}
+	if a, err := model.ParseIP(q); err == nil {
+		m.addr, m.ip = model.Address{Kind: model.PrefixAddress, Prefix: netip.PrefixFrom(a, 32)}, true
+	}
+	if p, err := strconv.Atoi(q); err == nil && p >= 0 && p <= 65535 {
+		m.port = p
+	}
+	return m
+}
+
+func (m ruleMatcher) match(r *model.Rule) bool {
+	if strings.Contains(strings.ToLower(r.Name), m.q) || strings.HasPrefix(itoa(r.Priority), m.q) {
+		return true
+	}
+	for _, sd := range [2]model.Side{r.Source, r.Destination} {
+		if m.port >= 0 {
+			for _, pr := range sd.Ports {
+				if int(pr.Lo) <= m.port && m.port <= int(pr.Hi) && !(pr.Lo == 0 && pr.Hi == 65535) {
+					return true
+				}
+			}
+		}
+		for _, a := range sd.Addresses {
+			if m.ip && a.Kind == model.PrefixAddress && a.Prefix.Contains(m.addr.Prefix.Addr()) {
+				return true
+			}
+			if strings.Contains(strings.ToLower(a.String()), m.q) {
+				return true
+			}
+		}
+		for _, a := range sd.ASGs {
+			if strings.Contains(strings.ToLower(a.Name), m.q) {
+				return true
+			}
+		}
+	}
+	return false
 }

@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"net/netip"
 	"strings"
 
 	"charm.land/bubbles/v2/help"
@@ -12,28 +13,29 @@ import (
 
 // vmRow is one VM as the list shows it, computed once.
 type vmRow struct {
-	vm    *model.VM
-	name  string // safe to draw
-	ip    string // the primary NIC's primary IP, or ""
-	nics  int
-	lower string // lower-cased name, for highlighting the match
-	key   string // what the filter searches: lower-cased name and every private IP
+	vm     *model.VM
+	name   string // safe to draw
+	ip     string // the primary NIC's primary IP, or ""
+	subnet string // the primary IP configuration's subnet, VNET/SUBNET, safe to draw
+	nics   int
+	lower  string       // lower-cased name, for highlighting the match
+	key    string       // what a text query searches, lower-cased: VM, NIC, subnet, VNet, NSG, ASG names
+	ips    []netip.Addr // every private IP, for address queries
 }
 
-// vmsScreen is the list of virtual machines with a substring filter. It renders only the rows
-// on screen, so it stays instant with tens of thousands of VMs.
+// vmsScreen is the list of virtual machines with a filter. It renders only the rows on
+// screen, so it stays instant with tens of thousands of VMs.
 type vmsScreen struct {
-	c      *ctx
-	rows   []vmRow
-	nameW  int   // widest name, capped
-	shown  []int // indices into rows that match the filter
-	cursor int   // index into shown
-	offset int   // first shown row on screen
+	c     *ctx
+	rows  []vmRow
+	nameW int   // widest name, capped
+	subW  int   // widest subnet, capped
+	shown []int // indices into rows that match the filter
+	list  scroller
 
 	input     input
 	filtering bool   // keys go to the filter
 	query     string // the applied filter, lower-cased
-	pageH     int    // rows on screen at the last draw, for paging
 }
 
 func newVMs(c *ctx) *vmsScreen {
@@ -41,29 +43,51 @@ func newVMs(c *ctx) *vmsScreen {
 	s.rows = make([]vmRow, len(c.env.VMs))
 	s.shown = make([]int, len(c.env.VMs))
 	var kb strings.Builder
+	add := func(name string) {
+		kb.WriteByte('\x00')
+		kb.WriteString(strings.ToLower(name))
+	}
 	for i, vm := range c.env.VMs {
 		r := vmRow{vm: vm, name: safe(vm.Name), nics: len(vm.NICs)}
 		if n := vm.PrimaryNIC(); n != nil {
 			if ipc := n.PrimaryIPConfig(); ipc != nil {
 				r.ip = ipc.PrivateIP.String()
+				if ipc.Subnet != nil {
+					r.subnet = safe(ipc.Subnet.Path())
+				}
 			}
 		}
 		r.lower = strings.ToLower(r.name)
 		kb.Reset()
 		kb.WriteString(r.lower)
 		for _, n := range vm.NICs {
+			add(n.Name)
+			if n.NSG != nil {
+				add(n.NSG.Name)
+			}
 			for _, ipc := range n.IPConfigs {
-				kb.WriteByte('\x00')
-				kb.WriteString(ipc.PrivateIP.String())
+				r.ips = append(r.ips, ipc.PrivateIP)
+				if ipc.Subnet != nil {
+					add(ipc.Subnet.Path()) // matches the subnet and the VNet names
+					if ipc.Subnet.NSG != nil {
+						add(ipc.Subnet.NSG.Name)
+					}
+				}
+				for _, a := range ipc.ASGs {
+					add(a.Name)
+				}
 			}
 		}
 		r.key = kb.String()
 		s.rows[i] = r
 		s.shown[i] = i
 		s.nameW = max(s.nameW, width(r.name))
+		s.subW = max(s.subW, width(r.subnet))
 	}
 	s.nameW = min(max(s.nameW, 4), 40)
-	s.input = input{placeholder: "type part of a name or an IP", limit: 80}
+	s.subW = min(max(s.subW, 6), 30)
+	s.list.reset(len(s.shown))
+	s.input = input{placeholder: "name, IP, 10.1., 10.1.0.0/16, subnet, VNet, NSG or ASG", limit: 200}
 	return s
 }
 
@@ -74,26 +98,29 @@ func (s *vmsScreen) typing() bool { return s.filtering }
 func (s *vmsScreen) help() help.KeyMap {
 	k := s.c.keys
 	if s.filtering {
-		move := key.NewBinding(key.WithKeys("up", "down"), key.WithHelp("↑/↓", "move"))
+		keep := with(k.Keep, "enter", "keep filter")
+		clear := with(k.Clear, "esc", "clear filter")
 		return helpMap{
-			short: []key.Binding{k.FilterKeep, k.FilterClear, move, k.Force},
-			full:  [][]key.Binding{{k.FilterKeep, k.FilterClear}, {move, k.PageUp, k.PageDown}, {k.Force}},
+			short: []key.Binding{keep, clear, k.ArrowNav, k.Force},
+			full:  [][]key.Binding{{keep, clear}, {k.ArrowNav}, {k.Force}},
 		}
 	}
-	back := k.Back
-	back.SetHelp("esc", "clear filter")
-	sel := k.Select
-	sel.SetHelp("enter", "open VM's NICs")
-	move := key.NewBinding(key.WithKeys("up", "down"), key.WithHelp("↑/↓", "move"))
-	short := []key.Binding{move, k.Select, k.Filter, k.Help, k.Quit}
+	back := with(k.Back, "esc", "clear filter")
+	sel := with(k.Select, "enter", "open VM's NICs")
+	move := with(k.Down, "↑/↓", "move")
+	short := []key.Binding{move, k.Select, k.Filter}
 	if s.query != "" {
-		short = []key.Binding{move, k.Select, k.Filter, back, k.Help, k.Quit}
+		short = append(short, back)
 	}
+	if len(s.c.env.Warnings) > 0 {
+		short = append(short, k.Warnings)
+	}
+	short = append(short, k.Help, k.Quit)
 	return helpMap{
 		short: short,
 		full: [][]key.Binding{
 			{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom},
-			{sel, k.Filter, back},
+			{sel, k.Filter, back, k.Warnings},
 			{k.Help, k.Quit, k.Force},
 		},
 	}
@@ -101,10 +128,10 @@ func (s *vmsScreen) help() help.KeyMap {
 
 // selected is the VM under the cursor, or nil when the list is empty.
 func (s *vmsScreen) selected() *model.VM {
-	if s.cursor < 0 || s.cursor >= len(s.shown) {
+	if s.list.cursor < 0 || s.list.cursor >= len(s.shown) {
 		return nil
 	}
-	return s.rows[s.shown[s.cursor]].vm
+	return s.rows[s.shown[s.list.cursor]].vm
 }
 
 // selectVM puts the cursor on vm, clearing the filter if it hides it.
@@ -112,7 +139,7 @@ func (s *vmsScreen) selectVM(vm *model.VM) {
 	for pass := 0; pass < 2; pass++ {
 		for i, idx := range s.shown {
 			if s.rows[idx].vm == vm {
-				s.cursor = i
+				s.list.set(i)
 				return
 			}
 		}
@@ -121,124 +148,156 @@ func (s *vmsScreen) selectVM(vm *model.VM) {
 	}
 }
 
+// clearFilter drops the query and keeps the cursor on the VM it was on.
+func (s *vmsScreen) clearFilter() {
+	vm := s.selected()
+	s.input.SetValue("")
+	s.setQuery("")
+	if vm != nil {
+		s.selectVM(vm)
+	}
+}
+
 func (s *vmsScreen) update(m *Model, msg tea.Msg) tea.Cmd {
 	k := s.c.keys
 	if s.filtering {
-		switch msg := msg.(type) {
-		case tea.KeyPressMsg:
+		if km, ok := msg.(tea.KeyPressMsg); ok {
 			switch {
-			case key.Matches(msg, k.FilterKeep):
+			case key.Matches(km, k.Keep):
 				s.filtering = false
 				s.input.Blur()
 				return nil
-			case key.Matches(msg, k.FilterClear):
+			case key.Matches(km, k.Clear):
 				s.filtering = false
 				s.input.Blur()
-				s.input.SetValue("")
-				s.setQuery("")
+				s.clearFilter()
 				return nil
-			case msg.String() == "up", msg.String() == "down", msg.String() == "pgup", msg.String() == "pgdown":
-				s.move(msg)
+			case key.Matches(km, k.ArrowNav):
+				s.list.move(km, k)
 				return nil
 			}
 		}
-		if s.input.Update(msg) {
+		if s.input.Update(msg, k) {
 			s.setQuery(s.input.Value())
 		}
 		return nil
 	}
-	msg2, ok := msg.(tea.KeyPressMsg)
+	km, ok := msg.(tea.KeyPressMsg)
 	if !ok {
 		return nil
 	}
 	switch {
-	case key.Matches(msg2, k.Filter):
+	case key.Matches(km, k.Filter):
+		// A new query: the kept one is selected, so the first key typed replaces it.
 		s.filtering = true
-		s.input.CursorEnd()
 		s.input.Focus()
-		return nil
-	case key.Matches(msg2, k.Back):
+		s.input.SelectAll()
+	case key.Matches(km, k.Back):
 		if s.query != "" {
-			s.input.SetValue("")
-			s.setQuery("")
+			s.clearFilter()
 		}
-		return nil
-	case key.Matches(msg2, k.Select):
-		vm := s.selected()
-		if vm == nil {
-			return nil
+	case key.Matches(km, k.Select):
+		if vm := s.selected(); vm != nil {
+			m.push(newNICs(s.c, vm))
 		}
-		m.push(newNICs(s.c, vm))
-		return nil
+	case key.Matches(km, k.Warnings):
+		m.openWarnings()
+	default:
+		s.list.move(km, k)
 	}
-	s.move(msg2)
 	return nil
 }
 
-// move handles the cursor keys.
-func (s *vmsScreen) move(msg tea.KeyPressMsg) {
-	k := s.c.keys
-	page := max(s.pageH-1, 1)
-	switch {
-	case key.Matches(msg, k.Up):
-		s.cursor--
-	case key.Matches(msg, k.Down):
-		s.cursor++
-	case key.Matches(msg, k.PageUp):
-		s.cursor -= page
-	case key.Matches(msg, k.PageDown):
-		s.cursor += page
-	case key.Matches(msg, k.Top):
-		s.cursor = 0
-	case key.Matches(msg, k.Bottom):
-		s.cursor = len(s.shown) - 1
-	}
-	s.cursor = min(max(s.cursor, 0), max(len(s.shown)-1, 0))
+// vmQuery is a parsed filter: an address prefix (10.1.0.0/16), the start of an address (10.1.),
+// and always the text, matched against the names.
+type vmQuery struct {
+	text   string
+	cidr   netip.Prefix // valid for a CIDR query
+	ipText bool         // the query is the start of a dotted address
 }
 
-// setQuery applies a filter: every VM whose name or a private IP contains q (case-insensitive).
-// A query that extends the previous one only searches the previous matches.
+func parseVMQuery(q string) vmQuery {
+	vq := vmQuery{text: q}
+	if strings.Contains(q, "/") {
+		if p, err := netip.ParsePrefix(q); err == nil && p.Addr().Is4() {
+			vq.cidr = p.Masked()
+		}
+	}
+	vq.ipText = q != "" && strings.Trim(q, "0123456789.") == ""
+	return vq
+}
+
+func (q vmQuery) matches(r *vmRow) bool {
+	if q.text == "" {
+		return true
+	}
+	if q.cidr.IsValid() {
+		for _, ip := range r.ips {
+			if q.cidr.Contains(ip) {
+				return true
+			}
+		}
+		return false
+	}
+	if q.ipText {
+		for _, ip := range r.ips {
+			if strings.HasPrefix(ip.String(), q.text) {
+				return true
+			}
+		}
+	}
+	return strings.Contains(r.key, q.text)
+}
+
+// setQuery applies a filter. A query that extends the previous one only searches the previous
+// matches (narrowing holds for every kind of query but a CIDR, which is searched afresh).
 func (s *vmsScreen) setQuery(q string) {
 	q = strings.ToLower(strings.TrimSpace(q))
 	if q == s.query {
 		return
 	}
-	var from []int
-	if s.query != "" && strings.HasPrefix(q, s.query) {
-		from = s.shown
+	vq := parseVMQuery(q)
+	from := s.shown
+	if s.query == "" || !strings.HasPrefix(q, s.query) || vq.cidr.IsValid() || strings.Contains(s.query, "/") {
+		from = nil
 	}
 	s.query = q
-	out := s.shown[:0:0]
+	var out []int
 	if from == nil {
 		out = make([]int, 0, len(s.rows))
 		for i := range s.rows {
-			if q == "" || strings.Contains(s.rows[i].key, q) {
+			if vq.matches(&s.rows[i]) {
 				out = append(out, i)
 			}
 		}
 	} else {
 		out = make([]int, 0, len(from))
 		for _, i := range from {
-			if strings.Contains(s.rows[i].key, q) {
+			if vq.matches(&s.rows[i]) {
 				out = append(out, i)
 			}
 		}
 	}
 	s.shown = out
-	s.cursor, s.offset = 0, 0
+	s.list.reset(len(out))
 }
 
-// Columns of the list; narrow terminals drop NICS, then PRIMARY IP.
-type vmCols struct{ name, state, nics, ip int }
+// Columns of the list; narrow terminals drop SUBNET, then NICS, then PRIMARY IP.
+type vmCols struct{ name, state, nics, ip, subnet int }
 
 func (s *vmsScreen) cols(w int) vmCols {
-	c := vmCols{state: 13, nics: 4, ip: 15}
-	rest := w - 2 - c.state - 2 - c.nics - 2 - c.ip - 2
-	if rest < 12 {
+	c := vmCols{state: 13, nics: 4, ip: 15, subnet: s.subW}
+	rest := w - 2 - c.state - 2 - c.nics - 2 - c.ip - 2 - c.subnet - 2
+	need := min(s.nameW, 12)
+	if rest < need {
+		c.subnet = 0
+		rest += s.subW + 2
+	}
+	if rest < need {
 		c.nics = 0
 		rest += 4 + 2
 	}
-	if rest < 12 {
+	if rest < need {
 		c.ip = 0
 		rest += 15 + 2
 	}
@@ -279,6 +338,9 @@ func (s *vmsScreen) view(w, h int) ([]string, *tea.Cursor) {
 	if c.ip > 0 {
 		hdr += "  " + fit("PRIMARY IP", c.ip)
 	}
+	if c.subnet > 0 {
+		hdr += "  " + fit("SUBNET", c.subnet)
+	}
 	lines = append(lines, st.Header.Render(strings.TrimRight(hdr, " ")))
 
 	// Rows, then one footer line about the VM under the cursor.
@@ -286,30 +348,23 @@ func (s *vmsScreen) view(w, h int) ([]string, *tea.Cursor) {
 	if listH < 1 {
 		listH = max(h-len(lines), 0)
 	}
-	s.pageH = listH
 	if len(s.shown) == 0 {
 		if total == 0 {
 			lines = append(lines, st.Dim.Render("  This environment has no VMs."))
 		} else {
-			lines = append(lines, st.Warn.Render("  No VM name or IP contains \""+safe(s.query)+"\"")+st.Dim.Render(" — esc clears the filter"))
+			for _, l := range wrap("No VM, NIC, IP, subnet, VNet, NSG or ASG matches \""+safe(s.query)+"\" — esc clears the filter", w-2, 0) {
+				lines = append(lines, "  "+st.Warn.Render(l))
+			}
 		}
 		return lines, cur
 	}
-	s.cursor = min(max(s.cursor, 0), len(s.shown)-1)
-	if s.cursor < s.offset {
-		s.offset = s.cursor
-	}
-	if s.cursor >= s.offset+listH {
-		s.offset = s.cursor - listH + 1
-	}
-	s.offset = min(max(s.offset, 0), max(len(s.shown)-listH, 0))
-	end := min(s.offset+listH, len(s.shown))
-	for i := s.offset; i < end; i++ {
-		lines = append(lines, s.row(s.rows[s.shown[i]], c, w, i == s.cursor))
+	start, end := s.list.window(listH)
+	for i := start; i < end; i++ {
+		lines = append(lines, s.row(s.rows[s.shown[i]], c, w, i == s.list.cursor))
 	}
 	if h-len(lines) >= 1 {
 		lines = block(lines, h-1)
-		lines = append(lines, s.footer(w, end))
+		lines = append(lines, s.footer(w, start, end))
 	}
 	return lines, cur
 }
@@ -346,6 +401,9 @@ func (s *vmsScreen) row(r vmRow, c vmCols, w int, sel bool) string {
 		}
 		line += "  " + fit(ip, c.ip)
 	}
+	if c.subnet > 0 {
+		line += "  " + fit(r.subnet, c.subnet)
+	}
 	if sel {
 		return st.Selected.Render(fit(line, w))
 	}
@@ -353,12 +411,9 @@ func (s *vmsScreen) row(r vmRow, c vmCols, w int, sel bool) string {
 }
 
 // footer says where the list is and what enter does with the VM under the cursor.
-func (s *vmsScreen) footer(w, end int) string {
+func (s *vmsScreen) footer(w, start, end int) string {
 	st := s.c.st
-	pos := ""
-	if len(s.shown) > s.pageH {
-		pos = itoa(s.offset+1) + "–" + itoa(end) + " of " + itoa(len(s.shown))
-	}
+	pos := s.list.position(start, end)
 	vm := s.selected()
 	text := ""
 	if vm != nil {

@@ -3,6 +3,9 @@ package main
 import (
 	"fmt"
 	"io"
+	"os"
+
+	"github.com/charmbracelet/x/term"
 
 	"ipflow/engine"
 	"ipflow/tui"
@@ -27,6 +30,11 @@ func runUI(args []string, stdout, stderr io.Writer) int {
 			return 2
 		}
 		start.Flow = &flow
+	}
+	if !term.IsTerminal(os.Stdin.Fd()) || !term.IsTerminal(os.Stdout.Fd()) {
+		fmt.Fprintln(stderr, "ipflow: the terminal UI needs a terminal (standard input and output are not one); "+
+			"in scripts use 'ipflow verify' with the flow flags (-o json for machines), over ssh use 'ssh -t'")
+		return 2
 	}
 	env, code := load(paths, stderr, 2)
 	if env == nil {

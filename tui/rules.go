@@ -1,0 +1,365 @@
+package tui
+
+import (
+	"strings"
+
+	"charm.land/bubbles/v2/help"
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+
+	"ipflow/engine"
+	"ipflow/model"
+	"ipflow/tui/effective"
+)
+
+// ruleGroup is a run of rules under a heading: one layer of one direction.
+type ruleGroup struct {
+	direction string // "Inbound", "Outbound": a new section starts when it changes
+	label     string // the layer: "NSG web-nsg on subnet/hub/web"
+	note      string // instead of rules: "no NSG is associated, so this level allows"
+	rules     []*model.Rule
+}
+
+// rrowKind is what a row of a rule table shows.
+type rrowKind uint8
+
+const (
+	rrSection rrowKind = iota // Inbound / Outbound
+	rrLayer                   // a layer's label
+	rrNote                    // a layer without rules
+	rrRule
+)
+
+type rrow struct {
+	kind rrowKind
+	text string
+	rule *model.Rule
+}
+
+// rline is one screen line of a rule table: a row, or a wrapped or expanded line of it.
+type rline struct {
+	row  int32
+	part int32
+}
+
+// rulesScreen is a table of rules: an NSG's whole rule table (both directions, custom and
+// default rules in priority order) or a NIC's effective security rules (admin rules, then the
+// NSGs in evaluation order, per direction). enter expands a rule's tags and ASGs to their
+// prefixes and where they come from, for the NIC the table was opened for.
+type rulesScreen struct {
+	c      *ctx
+	crumb  string
+	title  string
+	ex     *effective.Expander
+	rows   []rrow
+	open   map[int]bool // rows expanded
+	lines  []rline
+	linesW int
+	list   scroller
+	sel    int // selected row
+	nameW  int
+	exp    map[int][]string // expansion text of open rows at linesW
+}
+
+func newRulesScreen(c *ctx, crumb, title string, ex *effective.Expander, groups []ruleGroup, focus *model.Rule) *rulesScreen {
+	s := &rulesScreen{c: c, crumb: crumb, title: title, ex: ex, open: map[int]bool{}, sel: -1, nameW: 8}
+	dir := ""
+	for _, g := range groups {
+		if g.direction != dir {
+			dir = g.direction
+			s.rows = append(s.rows, rrow{kind: rrSection, text: dir + " rules"})
+		}
+		if g.label != "" {
+			s.rows = append(s.rows, rrow{kind: rrLayer, text: g.label})
+		}
+		if g.note != "" || len(g.rules) == 0 {
+			note := g.note
+			if note == "" {
+				note = "no " + strings.ToLower(dir) + " rules"
+			}
+			s.rows = append(s.rows, rrow{kind: rrNote, text: note})
+		}
+		for _, r := range g.rules {
+			if r == focus && s.sel < 0 {
+				s.sel = len(s.rows)
+			}
+			s.rows = append(s.rows, rrow{kind: rrRule, rule: r})
+			s.nameW = max(s.nameW, width(safe(r.Name)))
+		}
+	}
+	s.nameW = min(s.nameW, 64)
+	if s.sel < 0 {
+		for i, r := range s.rows {
+			if r.kind == rrRule {
+				s.sel = i
+				break
+			}
+		}
+	}
+	s.list.selectable = func(i int) bool { return s.lines[i].part == 0 && s.rows[s.lines[i].row].kind == rrRule }
+	return s
+}
+
+func (s *rulesScreen) crumbs() []string { return []string{s.crumb} }
+
+func (s *rulesScreen) typing() bool { return false }
+
+func (s *rulesScreen) help() help.KeyMap {
+	k := s.c.keys
+	return helpMap{
+		short: []key.Binding{with(k.Down, "↑/↓", "move"), k.Expand, k.Back, k.Help, k.Quit},
+		full: [][]key.Binding{
+			{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom},
+			{k.Expand, k.Back, k.Warnings},
+			{k.Help, k.Quit, k.Force},
+		},
+	}
+}
+
+func (s *rulesScreen) update(m *Model, msg tea.Msg) tea.Cmd {
+	km, ok := msg.(tea.KeyPressMsg)
+	if !ok {
+		return nil
+	}
+	k := s.c.keys
+	switch {
+	case key.Matches(km, k.Back):
+		m.pop()
+	case key.Matches(km, k.Expand):
+		if s.sel >= 0 {
+			s.open[s.sel] = !s.open[s.sel]
+			s.lines = nil
+		}
+	case key.Matches(km, k.Warnings):
+		m.openWarnings()
+	default:
+		s.layout(max(s.linesW, m.width, 1))
+		if s.list.move(km, k) && s.list.cursor >= 0 {
+			s.sel = int(s.lines[s.list.cursor].row)
+		}
+	}
+	return nil
+}
+
+// expansion is what the rule's sides hold for the NIC: one line per prefix with its origin.
+func (s *rulesScreen) expansion(r *model.Rule) []string {
+	e := s.ex.Rule(r)
+	var out []string
+	for _, side := range []struct {
+		name  string
+		items []effective.Item
+		ports []model.PortRange
+	}{{"source", e.Source, r.Source.Ports}, {"destination", e.Destination, r.Destination.Ports}} {
+		ports := model.FormatPorts(side.ports)
+		if ports == "" {
+			ports = "*"
+		}
+		out = append(out, side.name+" ("+plural(len(side.items), "prefix", "prefixes")+", ports "+ports+")")
+		for _, it := range side.items {
+			line := "  " + it.Prefix.String()
+			if it.From != "" {
+				line = "  " + fit(it.Prefix.String(), 18) + " " + safe(it.From)
+			}
+			out = append(out, line)
+		}
+	}
+	return out
+}
+
+// wrapped is row i's lines at width w: headings wrapped, a rule's expansion below it.
+func (s *rulesScreen) wrapped(i, w int) []string {
+	r := s.rows[i]
+	switch r.kind {
+	case rrSection:
+		return []string{r.text}
+	case rrLayer:
+		return wrap(r.text, w, 2)
+	case rrNote:
+		return wrap(r.text, w-4, 0)
+	}
+	if !s.open[i] {
+		return []string{""}
+	}
+	if e, ok := s.exp[i]; ok {
+		return e
+	}
+	lines := []string{""}
+	for _, l := range s.expansion(r.rule) {
+		lines = append(lines, wrap(l, w-8, 4)...)
+	}
+	s.exp[i] = lines
+	return lines
+}
+
+func (s *rulesScreen) layout(w int) {
+	if s.lines != nil && s.linesW == w {
+		return
+	}
+	if s.linesW != w {
+		s.exp = map[int][]string{}
+	}
+	s.linesW = w
+	s.lines = s.lines[:0]
+	for i := range s.rows {
+		n := len(s.wrapped(i, w))
+		for p := range n {
+			s.lines = append(s.lines, rline{int32(i), int32(p)})
+		}
+	}
+	s.list.n = len(s.lines)
+	s.list.cursor = -1
+	for j, l := range s.lines {
+		if int(l.row) == s.sel && l.part == 0 {
+			s.list.cursor = j
+			break
+		}
+	}
+}
+
+func (s *rulesScreen) columns(w int) (nameW, restW int) {
+	fixed := 2 + 5 + 1 + 1 + 11 + 1 + 4 + 1
+	nameW = min(s.nameW, max(w-fixed-max(24, (w-fixed)/3), 8))
+	return nameW, w - fixed - nameW
+}
+
+func (s *rulesScreen) view(w, h int) ([]string, *tea.Cursor) {
+	st := s.c.st
+	lines := []string{}
+	for _, l := range wrap(s.title, w, 2) {
+		lines = append(lines, st.Title.Render(l))
+	}
+	detail := s.detail(w)
+	listH := h - len(lines) - 1 - len(detail)
+	if listH < 3 {
+		detail = detail[:max(0, len(detail)-(3-listH))]
+		listH = h - len(lines) - 1 - len(detail)
+	}
+	s.layout(w)
+	nameW, restW := s.columns(w)
+	start, end := s.list.window(max(listH, 1))
+	pos := s.list.position(start, end)
+	head := trunc("  "+fitLeft("PRIO", 5)+" "+fit("RULE", nameW)+" "+fit("ACCESS", 11)+" "+fit("PROT", 4)+" SOURCE → DESTINATION", w-width(pos)-2)
+	lines = append(lines, st.Header.Render(head)+strings.Repeat(" ", max(w-width(head)-width(pos), 0))+st.Dim.Render(pos))
+	for i := start; i < end; i++ {
+		lines = append(lines, s.line(s.lines[i], w, nameW, restW))
+	}
+	lines = block(lines, h-len(detail))
+	return append(lines, detail...), nil
+}
+
+func (s *rulesScreen) line(l rline, w, nameW, restW int) string {
+	st := s.c.st
+	r := s.rows[l.row]
+	text := s.wrapped(int(l.row), w)[l.part]
+	switch r.kind {
+	case rrSection:
+		return st.Title.Render(text)
+	case rrLayer:
+		return st.Layer.Render(text)
+	case rrNote:
+		return st.Dim.Render("    " + text)
+	}
+	if l.part > 0 {
+		return st.Dim.Render("        " + text)
+	}
+	rule := r.rule
+	open := "+"
+	if s.open[int(l.row)] {
+		open = "−"
+	}
+	proto := rule.Protocol.String()
+	line := open + " " + fitLeft(itoa(rule.Priority), 5) + " " + fit(safe(rule.Name), nameW) + " " +
+		fit(rule.Access.String(), 11) + " " + fit(proto, 4) + " " + trunc(describeSide(rule.Source)+" → "+describeSide(rule.Destination), restW)
+	if int(l.row) == s.sel {
+		return st.Selected.Render(fit(line, w))
+	}
+	if rule.Kind == model.DefaultRule {
+		return st.Dim.Render(line)
+	}
+	return line
+}
+
+// detail is the selected rule in full: name, where it is defined, what it says, description.
+func (s *rulesScreen) detail(w int) []string {
+	st := s.c.st
+	if s.sel < 0 {
+		return nil
+	}
+	r := s.rows[s.sel].rule
+	lines := []string{st.Dim.Render(strings.Repeat("─", w))}
+	head := safe(r.ID())
+	if p := r.Pos.String(); p != "" {
+		head += " · " + safe(p)
+	}
+	for i, l := range wrap(head, w, 2) {
+		if i == 0 {
+			l = st.Title.Render(l)
+		}
+		lines = append(lines, l)
+	}
+	lines = append(lines, wrap(describeRule(r), w, 2)...)
+	if d := strings.TrimSpace(r.Description); d != "" {
+		for _, l := range wrap("“"+safe(d)+"”", w, 1) {
+			lines = append(lines, st.Dim.Render(l))
+		}
+	}
+	return lines
+}
+
+// nsgGroups are an NSG's (or a VNet's admin) rules of both directions, in evaluation order.
+func nsgGroups(l *engine.Layer) []ruleGroup {
+	var gs []ruleGroup
+	for _, d := range []model.Direction{model.Inbound, model.Outbound} {
+		gs = append(gs, ruleGroup{direction: d.String(), rules: l.Rules(d)})
+	}
+	return gs
+}
+
+// openLayerTable opens the whole rule table of a layer of a verdict: an NSG, or the admin
+// rules of the VNet; tags and ASGs expand as the verdict's NIC sees them.
+func (m *Model) openLayerTable(res *engine.Result, lt *engine.LayerTrace, row vrow) {
+	var focus *model.Rule
+	if row.kind == rowRule {
+		focus = lt.Rules()[row.rule]
+	}
+	if lt.Kind != engine.AdminLayer && lt.NSG == nil {
+		m.setStatus(safe(lt.Label())+": there are no rules to show", true)
+		return
+	}
+	ex := effective.NewExpander(m.c.env, res.IPConfig)
+	name := "admin rules"
+	title := "Security admin rules of VNet " + safe(lt.VNet.Name) + " · tags as " + safe(res.NIC.Name) + " sees them"
+	if lt.Kind != engine.AdminLayer {
+		name = safe(lt.NSG.Name)
+		title = "NSG " + safe(lt.NSG.Name) + " · " + plural(len(lt.NSG.Rules), "custom rule", "custom rules") + " + 6 default · tags as " + safe(res.NIC.Name) + " sees them"
+	}
+	m.push(newRulesScreen(m.c, name, title, ex, nsgGroups(lt.Layer), focus))
+}
+
+// openEffective opens a NIC's effective security rules.
+func (m *Model) openEffective(vm *model.VM, nic *model.NIC) {
+	eff, err := effective.ForNIC(m.c.eng, nic, nil)
+	if err != nil {
+		m.setStatus(safe(err.Error()), true)
+		return
+	}
+	if eff.IPConfig == nil {
+		m.setStatus(safe(nic.Name)+" has no IP configuration", true)
+		return
+	}
+	var gs []ruleGroup
+	for _, d := range eff.Directions {
+		for _, l := range d.Layers {
+			g := ruleGroup{direction: d.Direction.String(), label: l.Label()}
+			if l.Kind != engine.AdminLayer && l.NSG == nil {
+				g.note = "no NSG is associated, so this level allows"
+			}
+			for _, r := range l.Rules {
+				g.rules = append(g.rules, r.Rule)
+			}
+			gs = append(gs, g)
+		}
+	}
+	title := "Effective security rules of " + safe(nic.Name) + " (" + safe(eff.IPConfig.Name) + " " + eff.IPConfig.PrivateIP.String() + ")"
+	m.push(newRulesScreen(m.c, "effective rules", title, effective.NewExpander(m.c.env, eff.IPConfig), gs, nil))
+}
