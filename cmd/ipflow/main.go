@@ -58,6 +58,8 @@ func runIn(c *invocation, args []string) int {
 		return runCheck(args, stdout, stderr)
 	case "import":
 		return runImport(args, stdout, stderr)
+	case "reach":
+		return runReach(args, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, versionString())
 		return 0
