@@ -196,7 +196,7 @@ func agreeWithReference(t *testing.T, env *model.Environment, n int) {
 				if want := refFields(c.Rule); c.Fields != want {
 					t.Fatalf("%s: rule %s of %s: checks %05b, reference %05b", f, c.Rule.Name, l.AppliedTo, c.Fields, want)
 				}
-				for _, fl := range engine.AllFields {
+				for fl := range engine.FieldCount {
 					if res.Why(c, fl) == "" {
 						t.Fatalf("%s: empty Why for %s %s", f, c.Rule.Name, fl)
 					}

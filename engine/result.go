@@ -24,12 +24,6 @@ const (
 	FieldCount
 )
 
-// AllFields lists the five checks in Azure's order.
-//
-// Deprecated: use FieldCount (`for f := range engine.FieldCount`); this variable goes once the
-// TUI no longer reads it.
-var AllFields = [FieldCount]Field{FieldProtocol, FieldSource, FieldSourcePort, FieldDestination, FieldDestinationPort}
-
 var fieldNames = [FieldCount]string{"protocol", "source", "source port", "destination", "destination port"}
 
 func (f Field) String() string {
