@@ -7,12 +7,12 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net/netip"
 	"os"
 	"strings"
 
 	"ipflow/engine"
 	"ipflow/fixtures"
+	"ipflow/flows"
 	"ipflow/model"
 )
 
@@ -21,6 +21,9 @@ const usage = `ipflow: Azure NSG IP flow verify, offline
 Usage:
   ipflow [-f PATH]... [flow flags]            open the terminal UI (flow flags jump to that verdict)
   ipflow verify [-f PATH]... flow flags [-o text|json]
+  ipflow verify --batch [-f PATH]... [-o text|json] < flows.jsonl|flows.csv
+  ipflow test   [-f PATH]... FLOWS.toml|-... [-o text|json] [--junit FILE]
+  ipflow test --record [-f PATH]... FLOWS.toml|-... [-o NEW.toml]
   ipflow check  [-f PATH]...                  validate fixtures; print every error and warning
   ipflow import FILE|DIR... [-o env.toml]     turn Azure CLI/REST JSON into a fixture
   ipflow version
@@ -30,7 +33,8 @@ Flow flags (as az network watcher test-ip-flow):
   --protocol tcp|udp|icmp|esp|ah  --local IP:PORT  --remote IP:PORT
 
 -f PATH may repeat; a directory loads every *.toml in it. Without -f, the embedded sample is used.
-Exit codes: 0 a verdict was given or the check passed, 1 check found errors, 2 any other error.
+Exit codes: 0 a verdict was given, the check passed or every flow test passed; 1 check found
+errors or a flow test failed; 2 any other error (for --batch: any line was bad).
 `
 
 func main() {
@@ -54,6 +58,8 @@ func runIn(c *invocation, args []string) int {
 		return runUI(args, stdout, stderr)
 	case "verify":
 		return runVerify(c, args)
+	case "test":
+		return runTest(c, args)
 	case "check":
 		return runCheck(args, stdout, stderr)
 	case "import":
@@ -67,8 +73,8 @@ func runIn(c *invocation, args []string) int {
 		fmt.Fprint(stdout, usage)
 		return 0
 	}
-	msg := fmt.Sprintf("ipflow: unknown command %q; commands are verify, check, import, version", cmd)
-	if s := model.Suggest(cmd, []string{"verify", "check", "import", "version", "help"}); s != "" {
+	msg := fmt.Sprintf("ipflow: unknown command %q; commands are verify, test, check, import, version", cmd)
+	if s := model.Suggest(cmd, []string{"verify", "test", "check", "import", "version", "help"}); s != "" {
 		msg += fmt.Sprintf(" (did you mean %q?)", s)
 	}
 	fmt.Fprintln(stderr, msg)
@@ -101,64 +107,19 @@ func (f *flowFlags) any() bool {
 
 // flow turns the flags into a Flow, with one message listing every flag that is missing or wrong.
 func (f *flowFlags) flow() (engine.Flow, error) {
-	var fl engine.Flow
-	var problems []string
-	need := func(name, v string) bool {
-		if v == "" {
-			problems = append(problems, "--"+name+" is required")
-			return false
+	fl, errs := flows.Fields{VM: f.vm, NIC: f.nic, Direction: f.direction, Protocol: f.protocol, Local: f.local, Remote: f.remote}.Parse()
+	if len(errs) == 0 {
+		return fl, nil
+	}
+	problems := make([]string, len(errs))
+	for i, e := range errs {
+		if e.Missing {
+			problems[i] = "--" + e.Field + " is required"
+		} else {
+			problems[i] = "--" + e.Field + ": " + e.Msg
 		}
-		return true
 	}
-	fl.VM, fl.NIC = f.vm, f.nic
-	need("vm", f.vm)
-	if need("direction", f.direction) {
-		d, err := model.ParseDirection(f.direction)
-		if err != nil {
-			problems = append(problems, "--direction "+quote(f.direction)+": must be inbound or outbound")
-		}
-		fl.Direction = d
-	}
-	if need("protocol", f.protocol) {
-		p, err := model.ParseFlowProtocol(f.protocol)
-		if err != nil {
-			problems = append(problems, "--protocol "+quote(f.protocol)+": must be tcp, udp, icmp, esp or ah")
-		}
-		fl.Protocol = p
-	}
-	// ICMP, ESP and AH have no ports: IP alone is enough for them.
-	endpoint := func(s string) (netip.Addr, engine.Port, error) {
-		if !fl.Protocol.HasPorts() && fl.Protocol != model.AnyProtocol && !strings.Contains(s, ":") {
-			a, err := model.ParseIP(strings.TrimSpace(s))
-			return a, 0, err
-		}
-		return engine.ParseEndpoint(s)
-	}
-	if need("local", f.local) {
-		a, p, err := endpoint(f.local)
-		if err != nil {
-			problems = append(problems, "--local: "+err.Error())
-		}
-		fl.LocalIP, fl.LocalPort = a, p
-	}
-	if need("remote", f.remote) {
-		a, p, err := endpoint(f.remote)
-		if err != nil {
-			problems = append(problems, "--remote: "+err.Error())
-		}
-		fl.RemoteIP, fl.RemotePort = a, p
-	}
-	if len(problems) > 0 {
-		return fl, errors.New(strings.Join(problems, "; "))
-	}
-	if err := fl.Validate(); err != nil {
-		var ie *engine.InputError
-		if errors.As(err, &ie) {
-			return fl, fmt.Errorf("--%s: %w", ie.Field, err)
-		}
-		return fl, err
-	}
-	return fl, nil
+	return fl, errors.New(strings.Join(problems, "; "))
 }
 
 func quote(s string) string { return fmt.Sprintf("%q", s) }
@@ -232,10 +193,12 @@ func runVerify(c *invocation, args []string) int {
 	var paths pathList
 	var ff flowFlags
 	var output string
+	var batch bool
 	fs.Var(&paths, "f", "fixture file or directory (repeatable)")
 	ff.register(fs)
 	fs.StringVar(&output, "o", "text", "output: text or json")
 	fs.StringVar(&output, "output", "text", "output: text or json")
+	fs.BoolVar(&batch, "batch", false, "read flows from stdin, one per line (JSON or CSV)")
 	if code, done := parseFlags(fs, args, stdout, stderr); done {
 		return code
 	}
@@ -243,6 +206,13 @@ func runVerify(c *invocation, args []string) int {
 	if output != "text" && output != "json" {
 		fmt.Fprintf(stderr, "ipflow verify: -o %s: must be text or json\n", quote(output))
 		return 2
+	}
+	if batch {
+		if ff.any() {
+			fmt.Fprintln(stderr, "ipflow verify: --batch reads the flows from stdin; leave out --vm, --nic, --direction, --protocol, --local and --remote")
+			return 2
+		}
+		return runBatch(c, paths, output == "json")
 	}
 	flow, err := ff.flow()
 	if err != nil {

@@ -69,13 +69,13 @@ func TestVerifyErrors(t *testing.T) {
 	}{
 		{[]string{"verify", "--vm", "web-1", "--direction", "inbound", "--protocol", "tcp", "--local", "10.0.1.4:1", "--remote", "1.1.1.1:1"}, `unknown VM "web-1" (did you mean "web-01"?); known VMs: web-01`},
 		{[]string{"verify", "--vm", "batch-01", "--direction", "inbound", "--protocol", "tcp", "--local", "10.1.1.10:1", "--remote", "1.1.1.1:1"}, "IP flow verify requires that the VM is allocated"},
-		{[]string{"verify", "--vm", "web-01", "--direction", "in", "--protocol", "tcpx", "--local", "10.0.1.4", "--remote", "1.1.1.1:1"}, `--direction "in": must be inbound or outbound; --protocol "tcpx": must be tcp, udp, icmp, esp or ah; --local: "10.0.1.4": must be IP:PORT`},
+		{[]string{"verify", "--vm", "web-01", "--direction", "in", "--protocol", "tcpx", "--local", "10.0.1.4", "--remote", "1.1.1.1:1"}, `--direction: "in": must be inbound or outbound; --protocol: "tcpx": must be tcp, udp, icmp, esp or ah; --local: "10.0.1.4": must be IP:PORT`},
 		{[]string{"verify", "--vm", "web-01"}, "--direction is required; --protocol is required; --local is required; --remote is required"},
 		{[]string{"verify", "--bogus"}, "ipflow verify: flag provided but not defined: -bogus"},
 		{[]string{"verify", "--vm", "web-01", "--direction", "inbound", "--protocol", "tcp", "--local", "10.0.1.4:1", "--remote", "1.1.1.1:1", "-o", "yaml"}, `-o "yaml": must be text or json`},
 		{[]string{"verify", "--vm", "web-01", "--direction", "inbound", "--protocol", "tcp", "--local", "10.0.1.4:*", "--remote", "1.1.1.1:1"}, "local port * is not allowed inbound"},
 		{[]string{"verify", "-f", "/nonexistent/env.toml", "--vm", "x", "--direction", "inbound", "--protocol", "tcp", "--local", "10.0.1.4:1", "--remote", "1.1.1.1:1"}, "/nonexistent/env.toml"},
-		{[]string{"verfy"}, `unknown command "verfy"; commands are verify, check, import, version (did you mean "verify"?)`},
+		{[]string{"verfy"}, `unknown command "verfy"; commands are verify, test, check, import, version (did you mean "verify"?)`},
 		{[]string{"verify", "--vm", "web-01\x1b[31m", "--direction", "inbound", "--protocol", "tcp", "--local", "10.0.1.4:1", "--remote", "1.1.1.1:1"}, `unknown VM "web-01\x1b[31m"`},
 	}
 	for _, c := range cases {
