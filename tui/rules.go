@@ -149,7 +149,7 @@ func (s *rulesScreen) expansion(r *model.Rule) []string {
 		name  string
 		items []effective.Item
 		ports []model.PortRange
-	}{{"source", e.Source, r.Source.Ports}, {"destination", e.Destination, r.Destination.Ports}} {
+	}{{"source", e.ExpandedSource, r.Source.Ports}, {"destination", e.ExpandedDestination, r.Destination.Ports}} {
 		ports := model.FormatPorts(side.ports)
 		if ports == "" {
 			ports = "*"

@@ -26,6 +26,8 @@ Usage:
   ipflow test --record [-f PATH]... FLOWS.toml|-... [-o NEW.toml]
   ipflow check  [-f PATH]...                  validate fixtures; print every error and warning
   ipflow import FILE|DIR... [-o env.toml]     turn Azure CLI/REST JSON into a fixture
+  ipflow rules  [-f PATH]... --vm NAME [--nic NAME] [--direction D] [-o text|json]
+                                              a NIC's effective security rules, tags expanded
   ipflow version
 
 Flow flags (as az network watcher test-ip-flow):
@@ -66,6 +68,8 @@ func runIn(c *invocation, args []string) int {
 		return runImport(args, stdout, stderr)
 	case "reach":
 		return runReach(args, stdout, stderr)
+	case "rules":
+		return runRules(c, args)
 	case "version":
 		fmt.Fprintln(stdout, versionString())
 		return 0

@@ -25,7 +25,7 @@ type Item struct {
 // Rule is a rule with both sides expanded for one IP configuration.
 type Rule struct {
 	*model.Rule
-	Source, Destination []Item
+	ExpandedSource, ExpandedDestination []Item
 }
 
 // Layer is one layer of evaluation for a direction: admin rules or an NSG (or no NSG).
@@ -117,7 +117,7 @@ func (x *Expander) Rule(r *model.Rule) Rule {
 		return e
 	}
 	local := r.Direction == model.Outbound // the NIC's own side is the source outbound
-	e := Rule{Rule: r, Source: x.Side(r.Source, local), Destination: x.Side(r.Destination, !local)}
+	e := Rule{Rule: r, ExpandedSource: x.Side(r.Source, local), ExpandedDestination: x.Side(r.Destination, !local)}
 	x.cache[r] = e
 	return e
 }

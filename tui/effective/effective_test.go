@@ -88,9 +88,9 @@ func TestExpansionAgreesWithVerify(t *testing.T) {
 		ipc := nic.PrimaryIPConfig()
 		rule := env.NSGs[0].Rules[0]
 		e := NewExpander(env, ipc).Rule(rule)
-		remoteItems, localItems := e.Source, e.Destination
+		remoteItems, localItems := e.ExpandedSource, e.ExpandedDestination
 		if rule.Direction == model.Outbound {
-			remoteItems, localItems = e.Destination, e.Source
+			remoteItems, localItems = e.ExpandedDestination, e.ExpandedSource
 		}
 		var addrs []netip.Addr
 		for range 200 {
