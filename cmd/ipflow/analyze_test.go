@@ -1,9 +1,14 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+
+	"ipflow/fixtures"
 )
 
 // badInput runs a command that must fail with exit 2, one line on stderr naming the problem.
@@ -51,4 +56,57 @@ func TestReachCommandErrors(t *testing.T) {
 	badInput(t, `--vm: VM "batch-01" is deallocated`, append([]string{"reach", "--vm", "batch-01"}, flow...)...)
 	badInput(t, `-o "yaml": must be text or json`, append([]string{"reach", "--vm", "web-01", "-o", "yaml"}, flow...)...)
 	badInput(t, "/nonexistent.toml", append([]string{"reach", "-f", "/nonexistent.toml", "--vm", "web-01"}, flow...)...)
+}
+
+// sampleWith writes the sample with one edit to a temporary file and returns its path.
+func sampleWith(t *testing.T, old, repl string) string {
+	t.Helper()
+	src := fixtures.Sample()[0].Data
+	if !bytes.Contains(src, []byte(old)) {
+		t.Fatalf("the sample has no %q", old)
+	}
+	p := filepath.Join(t.TempDir(), "new.toml")
+	if err := os.WriteFile(p, bytes.Replace(src, []byte(old), []byte(repl), 1), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestDiffCommand(t *testing.T) {
+	same := sampleWith(t, "[environment]", "[environment]")
+	if code, out, errOut := runArgs("diff", "--to", same); code != 0 || errOut != "" || !strings.HasPrefix(out, "No change") {
+		t.Errorf("no change: exit %d, %q %q", code, out, errOut)
+	}
+	rdp := sampleWith(t, "name = \"deny-rdp\"\n  priority = 4000\n  direction = \"Inbound\"\n  access = \"Deny\"", "name = \"deny-rdp\"\n  priority = 4000\n  direction = \"Inbound\"\n  access = \"Allow\"")
+	code, out, errOut := runArgs("diff", "--to", rdp)
+	if code != 1 || errOut != "" {
+		t.Fatalf("a change: exit %d, stderr %q", code, errOut)
+	}
+	for _, w := range []string{"web-01 / web-01-nic (10.0.1.4, subnet hub/web), inbound: ",
+		"  TCP, UDP from 10.0.0.0/15, 10.2.0.0/16, 168.63.129.16/32, 192.168.0.0/16 (remote ports *, local ports 3389)\n    before: Deny by securityRules/deny-rdp (priority 4000, Deny) in NSG web-subnet-nsg on subnet/hub/web\n    after:  Allow by defaultSecurityRules/AllowVnetInBound",
+		"3 NIC direction(s) changed"} {
+		if !strings.Contains(out, w) {
+			t.Errorf("diff lacks %q:\n%s", w, out)
+		}
+	}
+	code, out, _ = runArgs("diff", "--to", rdp, "-o", "json")
+	var v struct {
+		Changed bool
+		NICs    []struct {
+			VM      string
+			Changes []struct {
+				Prefixes      []string
+				Before, After struct{ Access, Rule string }
+			}
+		}
+	}
+	if err := json.Unmarshal([]byte(out), &v); code != 1 || err != nil || !v.Changed || len(v.NICs) != 3 || v.NICs[0].Changes[0].Before.Rule != "securityRules/deny-rdp" {
+		t.Errorf("json: exit %d %v %s", code, err, out)
+	}
+	badInput(t, "--to is required", "diff")
+	badInput(t, "/nonexistent/new.toml", "diff", "--to", "/nonexistent/new.toml")
+	broken := sampleWith(t, "priority = 4000", "priority = 99999")
+	if code, _, errOut := runArgs("diff", "--to", broken); code != 2 || !strings.Contains(errOut, "priority") {
+		t.Errorf("broken --to: exit %d, %q", code, errOut)
+	}
 }

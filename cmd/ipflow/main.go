@@ -70,6 +70,8 @@ func runIn(c *invocation, args []string) int {
 		return runReach(args, stdout, stderr)
 	case "rules":
 		return runRules(c, args)
+	case "diff":
+		return runDiff(args, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, versionString())
 		return 0
