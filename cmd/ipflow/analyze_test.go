@@ -110,3 +110,30 @@ func TestDiffCommand(t *testing.T) {
 		t.Errorf("broken --to: exit %d, %q", code, errOut)
 	}
 }
+
+func TestMatrixCommand(t *testing.T) {
+	code, out, errOut := runArgs("matrix", "--protocol", "tcp", "--port", "22", "--vms", "web-0*,jump")
+	if code != 0 || errOut != "" {
+		t.Fatalf("exit %d, stderr %q", code, errOut)
+	}
+	if !strings.Contains(out, " 1  web-01     · ✓ ✓\n 2  web-02     ✓ · ✓\n 3  jump-01    ✓ ✓ ·\n") {
+		t.Errorf("grid:\n%s", out)
+	}
+	code, out, _ = runArgs("matrix", "--protocol", "icmp", "-o", "json")
+	var v struct {
+		Protocol string
+		VMs      []struct{ Name, State string }
+		Cells    []struct {
+			From, To, Access string
+			Outbound         struct{ Rule string }
+		}
+	}
+	if err := json.Unmarshal([]byte(out), &v); code != 0 || err != nil || v.Protocol != "ICMP" || len(v.VMs) != 7 || len(v.Cells) != 30 {
+		t.Errorf("json: exit %d %v, %d VMs %d cells", code, err, len(v.VMs), len(v.Cells))
+	}
+	badInput(t, "--port is required for TCP", "matrix", "--protocol", "tcp")
+	badInput(t, `--port "1-3": must be one port`, "matrix", "--protocol", "tcp", "--port", "1-3")
+	badInput(t, `--port "22": ICMP has no ports`, "matrix", "--protocol", "icmp", "--port", "22")
+	badInput(t, "--protocol is required", "matrix")
+	badInput(t, `--vms: "zzz" matches no VM`, "matrix", "--protocol", "icmp", "--vms", "zzz")
+}

@@ -72,6 +72,8 @@ func runIn(c *invocation, args []string) int {
 		return runRules(c, args)
 	case "diff":
 		return runDiff(args, stdout, stderr)
+	case "matrix":
+		return runMatrix(args, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, versionString())
 		return 0
