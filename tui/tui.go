@@ -93,6 +93,7 @@ type Model struct {
 	status   string
 	isErr    bool
 	quitting bool
+	loading  *loadingState // until the estate is ready (RunLoading); nil after
 }
 
 // New builds the UI for an engine, opening where start says.
@@ -106,10 +107,18 @@ func New(eng *engine.Engine, start Start) Model {
 }
 
 // Init asks the terminal for its background colour; the answer, if any, arrives as a message.
-func (m Model) Init() tea.Cmd { return tea.RequestBackgroundColor }
+func (m Model) Init() tea.Cmd {
+	if l := m.loading; l != nil {
+		return tea.Batch(tea.RequestBackgroundColor, l.spin.Tick, l.startLoad)
+	}
+	return tea.RequestBackgroundColor
+}
 
 // Update handles a message.
 func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	if m.loading != nil {
+		return m.updateLoading(msg)
+	}
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
 		m.width, m.height = max(msg.Width, 0), max(msg.Height, 0)
@@ -198,6 +207,9 @@ func (m Model) tooSmall() bool { return m.width < MinWidth || m.height < MinHeig
 // screenName names the current screen: "vms", "nics", "form", "verdict", "rules" or
 // "warnings".
 func (m Model) screenName() string {
+	if len(m.stack) == 0 {
+		return "" // loading
+	}
 	switch m.top().(type) {
 	case *vmsScreen:
 		return "vms"
@@ -217,6 +229,9 @@ func (m Model) screenName() string {
 
 // result is the verdict on screen, or nil when the current screen is not a verdict.
 func (m Model) result() *engine.Result {
+	if len(m.stack) == 0 {
+		return nil
+	}
 	if v, ok := m.top().(*verdictScreen); ok {
 		return v.res
 	}
@@ -246,6 +261,10 @@ func (m Model) View() tea.View {
 		return v
 	}
 	w, h := m.width, m.height
+	if m.loading != nil {
+		v.Content = m.loadingView()
+		return v
+	}
 	if m.tooSmall() {
 		v.Content = m.tooSmallView()
 		return v

@@ -164,15 +164,36 @@ func parseFlags(fs *flag.FlagSet, args []string, stdout, stderr io.Writer) (int,
 // load reads the fixtures named by -f, or the embedded sample. Load errors are printed, one per
 // line; the returned code is what the caller exits with when env is nil.
 func load(paths []string, stderr io.Writer, errCode int) (*model.Environment, int) {
+	env, err := readEstate(paths, nil)
+	if err != nil {
+		return nil, loadFailed(err, stderr, errCode)
+	}
+	return env, 0
+}
+
+// readEstate reads and links the fixtures named by -f, or the embedded sample; stage, when not
+// nil, is told when reading is done (with the files and bytes read) and linking starts.
+func readEstate(paths []string, stage func(files int, bytes int64)) (*model.Environment, error) {
 	srcs := fixtures.Sample()
 	if len(paths) > 0 {
 		var err error
 		if srcs, err = model.ReadPaths(paths); err != nil {
-			fmt.Fprintf(stderr, "ipflow: %v\n", err)
-			return nil, 2
+			return nil, err
 		}
 	}
-	env, err := model.Load(srcs...)
+	if stage != nil {
+		var n int64
+		for _, s := range srcs {
+			n += int64(len(s.Data))
+		}
+		stage(len(srcs), n)
+	}
+	return model.Load(srcs...)
+}
+
+// loadFailed prints why the fixtures did not load, every error and warning a line, and
+// returns the exit code: errCode for errors in the fixtures, 2 for anything else.
+func loadFailed(err error, stderr io.Writer, errCode int) int {
 	var le *model.LoadError
 	if errors.As(err, &le) {
 		for _, is := range le.Errors {
@@ -186,13 +207,10 @@ func load(paths []string, stderr io.Writer, errCode int) (*model.Environment, in
 		} else {
 			fmt.Fprintf(stderr, "ipflow: %d error(s) in the fixtures; nothing was evaluated\n", len(le.Errors))
 		}
-		return nil, errCode
+		return errCode
 	}
-	if err != nil {
-		fmt.Fprintf(stderr, "ipflow: %v\n", err)
-		return nil, 2
-	}
-	return env, 0
+	fmt.Fprintf(stderr, "ipflow: %v\n", err)
+	return 2
 }
 
 func runVerify(c *invocation, args []string) int {

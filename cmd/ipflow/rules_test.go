@@ -94,3 +94,16 @@ func TestRulesErrors(t *testing.T) {
 		}
 	}
 }
+
+// Without a terminal the UI says so in one line, names the commands for scripts, and exits 2.
+// (go test's standard output is a pipe, so this is the no-terminal case.)
+func TestUINeedsATerminal(t *testing.T) {
+	code, out, errOut := runArgs("--vm", "web-01")
+	if code != 2 || out != "" {
+		t.Fatalf("exit %d, stdout %q", code, out)
+	}
+	if strings.Count(errOut, "\n") != 1 || !strings.Contains(errOut, "needs a terminal") ||
+		!strings.Contains(errOut, "ipflow verify") || !strings.Contains(errOut, "ssh -t") {
+		t.Fatalf("stderr %q", errOut)
+	}
+}

@@ -21,7 +21,7 @@ type tmuxSession struct {
 }
 
 // buildBinary builds ipflow into a temporary directory.
-func buildBinary(t *testing.T) string {
+func buildBinary(t testing.TB) string {
 	t.Helper()
 	bin := filepath.Join(t.TempDir(), "ipflow")
 	cmd := exec.Command("go", "build", "-o", bin, ".")

@@ -36,13 +36,24 @@ func runUI(args []string, stdout, stderr io.Writer) int {
 			"in scripts use 'ipflow verify' with the flow flags (-o json for machines), over ssh use 'ssh -t'")
 		return 2
 	}
-	env, code := load(paths, stderr, 2)
-	if env == nil {
-		return code
+	// The estate loads behind a loading screen, so the first frame comes at once whatever
+	// its size; load errors are printed once the terminal is restored.
+	loader := func(progress func(tui.Progress)) (*engine.Engine, error) {
+		read := tui.Progress{Stage: "reading"}
+		progress(read)
+		env, err := readEstate(paths, func(files int, bytes int64) {
+			read = tui.Progress{Stage: "linking", Files: files, Bytes: bytes}
+			progress(read)
+		})
+		if err != nil {
+			return nil, err
+		}
+		read.Stage = "compiling"
+		progress(read)
+		return engine.Compile(env), nil
 	}
-	if err := tui.Run(engine.Compile(env), start); err != nil {
-		fmt.Fprintf(stderr, "ipflow: %v\n", err)
-		return 2
+	if err := tui.RunLoading(loader, start); err != nil {
+		return loadFailed(err, stderr, 2)
 	}
 	return 0
 }
