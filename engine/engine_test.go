@@ -88,6 +88,7 @@ name = "vm1"
   name = "nic1b"
   private_ip = "10.0.4.4"
   subnet = "hub/udr"
+  asgs = ["app"]
 
 [[vm]]
 name = "vm2"
@@ -95,7 +96,6 @@ name = "vm2"
   name = "nic2"
   private_ip = "10.2.0.4"
   subnet = "spoke/app"
-  asgs = ["app"]
 
 [[vm]]
 name = "tunnel-vm"
@@ -308,7 +308,7 @@ func TestVerdicts(t *testing.T) {
 		{name: "ASG to ASG: members match", fact: "§4.6 [D5] rules with ASGs apply to member NICs",
 			subnet: rule("name=app-to-web", "priority=100", "direction=Inbound", "access=Allow", "protocol=Tcp", `source_asgs=["app"]`, `destination_asgs=["web"]`, "destination_ports=8080") +
 				rule("name=deny-vnet", "priority=200", "direction=Inbound", "access=Deny", "protocol=*", "source=VirtualNetwork", "destination=*"),
-			flow: "vm1 inbound tcp 10.0.1.4:8080 10.2.0.4:50000", access: model.Allow, ruleName: "securityRules/app-to-web", nsg: "subnet-nsg", appliedTo: "subnet/hub/web"},
+			flow: "vm1 inbound tcp 10.0.1.4:8080 10.0.4.4:50000", access: model.Allow, ruleName: "securityRules/app-to-web", nsg: "subnet-nsg", appliedTo: "subnet/hub/web"},
 		{name: "ASG: a non-member source does not match", fact: "§4.6 [D5]",
 			subnet: rule("name=app-to-web", "priority=100", "direction=Inbound", "access=Allow", "protocol=Tcp", `source_asgs=["app"]`, `destination_asgs=["web"]`, "destination_ports=8080") +
 				rule("name=deny-vnet", "priority=200", "direction=Inbound", "access=Deny", "protocol=*", "source=VirtualNetwork", "destination=*"),
@@ -316,7 +316,7 @@ func TestVerdicts(t *testing.T) {
 		{name: "ASG membership is per IP configuration", fact: "§1.2 [C3] ASG membership is per IP configuration, not per NIC",
 			subnet: rule("name=app-to-web", "priority=100", "direction=Inbound", "access=Allow", "protocol=Tcp", `source_asgs=["app"]`, `destination_asgs=["web"]`, "destination_ports=8080") +
 				rule("name=deny-vnet", "priority=200", "direction=Inbound", "access=Deny", "protocol=*", "source=VirtualNetwork", "destination=*"),
-			flow: "vm1 inbound tcp 10.0.1.5:8080 10.2.0.4:50000", access: model.Deny, ruleName: "securityRules/deny-vnet", nsg: "subnet-nsg", appliedTo: "subnet/hub/web"},
+			flow: "vm1 inbound tcp 10.0.1.5:8080 10.0.4.4:50000", access: model.Deny, ruleName: "securityRules/deny-vnet", nsg: "subnet-nsg", appliedTo: "subnet/hub/web"},
 
 		// Priority, protocol, ports (§5.1, §5.3).
 		{name: "lower priority number wins, whatever the file order", fact: "§5.1 [D2] rules are processed in priority order, lower numbers first; processing stops at the first match",

@@ -71,7 +71,7 @@ func TestWhyExplainsTagsAndASGs(t *testing.T) {
 		{"vm1 inbound tcp 10.0.1.4:22 192.168.1.1:50000", "source 192.168.1.1 is in VirtualNetwork through on-premises prefix 192.168.0.0/16 of VNet hub's gateway"},
 		{"vm1 inbound tcp 10.0.1.4:22 172.30.1.1:50000", "source 172.30.1.1 is in VirtualNetwork through on-premises prefix 172.30.0.0/16 of peered VNet spoke"},
 		{"vm1 inbound tcp 10.0.1.4:22 168.63.129.16:50000", "168.63.129.16, the Azure host address, is always in VirtualNetwork"},
-		{"vm1 inbound tcp 10.0.1.4:8080 10.2.0.4:50000", "source 10.2.0.4 is in ASG app (ipconfig1 of nic2 is a member); destination 10.0.1.4 is in ASG web (ipconfig1 of nic1 is a member)"},
+		{"vm1 inbound tcp 10.0.1.4:8080 10.0.4.4:50000", "source 10.0.4.4 is in ASG app (ipconfig1 of nic1b is a member); destination 10.0.1.4 is in ASG web (ipconfig1 of nic1 is a member)"},
 	}
 	for _, c := range cases {
 		res, err := e.Verify(flow(t, c.flow))

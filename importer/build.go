@@ -80,9 +80,10 @@ type (
 		ports []string
 	}
 	outASG struct {
-		e    *entry
-		name string
-		vnet *outVNet // the VNet of its members
+		e       *entry
+		name    string
+		vnet    *outVNet // the VNet of its members
+		members int
 	}
 	outVM struct {
 		e     *entry
@@ -340,6 +341,7 @@ func (im *importer) build() {
 	}
 	im.linkPeerings()
 	im.buildVMs()
+	im.bothSidesInOneVNet()
 	im.collectTags()
 }
 

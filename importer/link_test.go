@@ -176,7 +176,7 @@ func TestNICs(t *testing.T) {
 	out, env := run(t, files)
 	vm1 := findVM(env, "vm1")
 	if len(vm1.NICs) != 2 || vm1.NICs[0].Name != "nic2" || !vm1.NICs[0].Primary || vm1.NICs[1].Primary {
-		t.Fatalf("NICs: %+v\n%s", vm1.NICs, out.TOML)
+		t.Fatalf("NICs: %+v\n%s\n%s", vm1.NICs, out.TOML, strings.Join(out.Warnings, "\n"))
 	}
 	n := vm1.NICs[0]
 	if n.NSG == nil || n.NSG.Name != "nic-nsg" || !n.IPForwarding || len(n.IPConfigs) != 1 || len(n.IPConfigs[0].ASGs) != 1 {

@@ -2,6 +2,8 @@ package importer
 
 import (
 	"fmt"
+	"ipflow/model"
+	"slices"
 	"sort"
 	"strings"
 	"unicode/utf8"
@@ -53,15 +55,29 @@ func (im *importer) buildNSG(e *entry) *outNSG {
 	// Azure: priority unique per direction (SecurityRuleConflict); names unique in the NSG.
 	names := map[string]bool{}
 	prios := map[string]string{}
+	asgs := map[*outASG]bool{}
 	for _, r := range rules {
 		pk := fmt.Sprintf("%s/%d", r.direction, r.priority)
 		if other, ok := prios[pk]; ok {
 			im.warnf("%s, rule %q: has the same priority (%d) and direction as rule %q; rule skipped", where, r.name, r.priority, other)
 			continue
 		}
-		if len(n.rules) == 1000 {
-			im.warnf("%s, rule %q: beyond the 1000 rules an NSG can hold; rule skipped", where, r.name)
+		if len(n.rules) == model.MaxRulesPerNSG {
+			im.warnf("%s, rule %q: beyond the %d rules an NSG can hold; rule skipped", where, r.name, model.MaxRulesPerNSG)
 			continue
+		}
+		var added []*outASG
+		for _, a := range slices.Concat(r.src.asgs, r.dst.asgs) {
+			if !asgs[a] && !slices.Contains(added, a) {
+				added = append(added, a)
+			}
+		}
+		if len(asgs)+len(added) > model.MaxASGsPerNSG {
+			im.warnf("%s, rule %q: its ASGs would bring the NSG's rules beyond the %d application security groups Azure allows in one NSG; rule skipped", where, r.name, model.MaxASGsPerNSG)
+			continue
+		}
+		for _, a := range added {
+			asgs[a] = true
 		}
 		base := r.name
 		for i := 2; names[strings.ToLower(r.name)]; i++ {
@@ -140,15 +156,49 @@ func (im *importer) convertRule(where lazy, name string, f *ruleFields) *outRule
 		notes = append(notes, fmt.Sprintf("its name does not follow Azure's pattern for rule names; imported as %q", r.name))
 	}
 	r.description = f.Description
-	if utf8.RuneCountInString(r.description) > 140 {
+	if utf8.RuneCountInString(r.description) > model.MaxDescription {
 		rs := []rune(r.description)
-		r.description = string(rs[:140])
-		notes = append(notes, "its description is longer than 140 characters; cut to 140")
+		r.description = string(rs[:model.MaxDescription])
+		notes = append(notes, fmt.Sprintf("its description is longer than %d characters; cut to %d", model.MaxDescription, model.MaxDescription))
 	}
 	for _, n := range notes {
 		im.warnf("%s: %s", desc, n)
 	}
 	return r
+}
+
+// bothSidesInOneVNet drops the rules whose source and destination are both ASGs with members in
+// different VNets (Azure refuses them); run once ASG members are known.
+func (im *importer) bothSidesInOneVNet() {
+	for _, e := range im.sorted(kNSG) {
+		n := im.nsgs[e.key]
+		kept := n.rules[:0]
+		for _, r := range n.rules {
+			if len(r.src.asgs) > 0 && len(r.dst.asgs) > 0 {
+				var home *outASG
+				split := false
+				for _, a := range slices.Concat(r.src.asgs, r.dst.asgs) {
+					switch {
+					case a.vnet == nil:
+					case home == nil:
+						home = a
+					case a.vnet != home.vnet:
+						im.warnf("%s: %s, rule %q: ASG %q has its members in VNet %q and ASG %q in VNet %q; Azure requires the ASGs of a rule with ASGs on both sides in one VNet; rule skipped",
+							e.file, e.label(), r.name, home.e.name, home.vnet.e.name, a.e.name, a.vnet.e.name)
+						split = true
+					}
+					if split {
+						break
+					}
+				}
+				if split {
+					continue
+				}
+			}
+			kept = append(kept, r)
+		}
+		n.rules = kept
+	}
 }
 
 // convertSide converts the addresses or ASGs of one side of a rule. It returns why the rule cannot
@@ -174,8 +224,8 @@ func (im *importer) convertSide(r *outRule, which, single string, plural []strin
 		return fmt.Sprintf("it has both address prefixes and application security groups as its %s", which), nil
 	case len(vals) == 0 && len(refs) == 0:
 		return fmt.Sprintf("it has no %s address or application security group", which), nil
-	case len(refs) > 10:
-		return fmt.Sprintf("it has %d %s application security groups; Azure allows 10", len(refs), which), nil
+	case len(refs) > model.MaxASGsPerSide:
+		return fmt.Sprintf("it has %d %s application security groups; Azure allows %d", len(refs), which, model.MaxASGsPerSide), nil
 	case len(refs) > 0:
 		seen := map[*outASG]bool{}
 		for _, id := range refs {
@@ -238,6 +288,8 @@ func (im *importer) convertSide(r *outRule, which, single string, plural []strin
 	switch {
 	case star:
 		out.addrs = []string{"*"}
+	case len(v4) > model.MaxPrefixesPerSide:
+		return fmt.Sprintf("its %s has %d IP addresses and ranges; Azure allows at most %d per side", which, len(v4), model.MaxPrefixesPerSide), nil
 	case len(tags) > 0 && len(tags)+len(v4) > 1:
 		return fmt.Sprintf("its %s mixes service tag %s with other addresses; a tag must stand alone", which, quoteList(tags)), nil
 	case len(tags)+len(v4) == 0:

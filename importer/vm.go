@@ -2,7 +2,9 @@ package importer
 
 import (
 	"fmt"
+	"ipflow/model"
 	"net/netip"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -109,8 +111,16 @@ func (im *importer) buildVMs() {
 		im.warnf("%s: %s: %s; skipped%s", ne.file, ne.label(), why, extra)
 	}
 	for _, vm := range vms {
+		// Azure keeps all NICs of a VM in one VNet: the primary NIC's (else the first built one's).
+		var home *outVNet
+		if i := slices.IndexFunc(nicOrder[vm], func(ne *entry) bool { return nicIsPrimary(ne, nicPrimary) }); i >= 0 {
+			home = im.nicVNet(nicOrder[vm][i])
+		}
 		for _, ne := range nicOrder[vm] {
-			if n := im.buildNIC(ne); n != nil {
+			if n := im.buildNIC(ne, vm, home); n != nil {
+				if home == nil {
+					home = n.ipcs[0].subnet.vnet
+				}
 				if p, ok := nicPrimary[ne.key]; ok && p.Set {
 					n.primary = p.V
 				} else {
@@ -161,7 +171,32 @@ func (im *importer) buildVMs() {
 	}
 }
 
-func (im *importer) buildNIC(ne *entry) *outNIC {
+func nicIsPrimary(ne *entry, listed map[string]flexBool) bool {
+	if p, ok := listed[ne.key]; ok && p.Set {
+		return p.V
+	}
+	return ne.r.Primary.Set && ne.r.Primary.V
+}
+
+// buildNIC converts a NIC of vm; home, when set, is the VM's VNet, which the NIC must be in.
+// nicVNet is the VNet of a NIC's primary IP configuration (else its first), before it is built.
+func (im *importer) nicVNet(ne *entry) *outVNet {
+	var v *outVNet
+	for i := range ne.r.IPConfigurations {
+		c := &ne.r.IPConfigurations[i]
+		if sub := im.subnets[idKey(refID(c.Subnet))]; sub != nil {
+			if c.Primary.Set && c.Primary.V {
+				return sub.vnet
+			}
+			if v == nil {
+				v = sub.vnet
+			}
+		}
+	}
+	return v
+}
+
+func (im *importer) buildNIC(ne *entry, vm *outVM, home *outVNet) *outNIC {
 	where := lazy(func() string { return ne.file + ": " + ne.label() })
 	n := &outNIC{e: ne, fwd: ne.r.EnableIPForwarding.Set && ne.r.EnableIPForwarding.V}
 	nsgID := refID(ne.r.NetworkSecurityGroup)
@@ -243,11 +278,21 @@ func (im *importer) buildNIC(ne *entry) *outNIC {
 				im.warnf("%s: ASG %q already has members in another VNet (Azure keeps an ASG's members in one VNet); membership skipped", cw, asg.e.name)
 				continue
 			}
-			if !seen[asg] {
-				seen[asg] = true
-				asg.vnet = sub.vnet
-				ipc.asgs = append(ipc.asgs, asg)
+			if seen[asg] {
+				continue
 			}
+			if len(ipc.asgs) == model.MaxASGsPerIPConfig {
+				im.warnf("%s: ASG %q is beyond the %d application security groups Azure allows per IP configuration; membership skipped", cw, asg.e.name, model.MaxASGsPerIPConfig)
+				continue
+			}
+			if asg.members == model.MaxMembersPerASG {
+				im.warnf("%s: ASG %q already has the %d members Azure allows; membership skipped", cw, asg.e.name, model.MaxMembersPerASG)
+				continue
+			}
+			seen[asg] = true
+			asg.vnet = sub.vnet
+			asg.members++
+			ipc.asgs = append(ipc.asgs, asg)
 		}
 		names[strings.ToLower(name)] = true
 		sub.vnet.ips[addr] = fmt.Sprintf("NIC %q", ne.name)
@@ -265,19 +310,31 @@ func (im *importer) buildNIC(ne *entry) *outNIC {
 		}
 	}
 	// All IP configurations of a NIC are in one VNet (as Azure requires): keep the primary's.
-	home := n.ipcs[pi]
+	primary := n.ipcs[pi]
 	kept := n.ipcs[:0]
 	for _, c := range n.ipcs {
-		if c.subnet.vnet != home.subnet.vnet {
-			im.warnf("%s, IP configuration %q: its subnet is in VNet %q, but the NIC's primary IP configuration is in VNet %q; skipped", where, c.name, c.subnet.vnet.e.name, home.subnet.vnet.e.name)
+		if c.subnet.vnet != primary.subnet.vnet {
+			im.warnf("%s, IP configuration %q: its subnet is in VNet %q, but the NIC's primary IP configuration is in VNet %q; skipped", where, c.name, c.subnet.vnet.e.name, primary.subnet.vnet.e.name)
 			delete(c.subnet.vnet.ips, c.ip)
 			continue
 		}
 		kept = append(kept, c)
 	}
 	n.ipcs = kept
+	if home != nil && primary.subnet.vnet != home {
+		im.warnf("%s: it is in VNet %q, but VM %q has its primary NIC in VNet %q (Azure keeps all NICs of a VM in one VNet); skipped", where, primary.subnet.vnet.e.name, vm.e.name, home.e.name)
+		for _, c := range n.ipcs { // undo what the NIC claimed
+			delete(c.subnet.vnet.ips, c.ip)
+			for _, a := range c.asgs {
+				if a.members--; a.members == 0 {
+					a.vnet = nil
+				}
+			}
+		}
+		return nil
+	}
 	for i, c := range n.ipcs {
-		if c == home {
+		if c == primary {
 			pi = i
 		}
 	}

@@ -2,6 +2,7 @@ package importer
 
 import (
 	"fmt"
+	"ipflow/model"
 	"net/netip"
 	"strings"
 )
@@ -294,9 +295,14 @@ func (im *importer) linkPeerings() {
 					continue
 				}
 			}
-			if peer != v && !containsVNet(v.peers, peer) {
-				v.peers = append(v.peers, peer)
+			if peer == v || containsVNet(v.peers, peer) {
+				continue
 			}
+			if a, b, overlap := model.CrossOverlap(v.spaceP, peer.spaceP); overlap {
+				im.warnf("%s: %s overlaps %s of VNet %q, and Azure peers only VNets whose address spaces do not overlap; peering skipped", pw, a, b, peer.e.name)
+				continue
+			}
+			v.peers = append(v.peers, peer)
 		}
 	}
 }

@@ -42,12 +42,7 @@ var (
 	}
 )
 
-const (
-	maxRulesPerNSG  = 1000
-	maxASGsPerSide  = 10
-	maxDescription  = 140
-	maxSuggestCalls = 200 // bounds the cost of "did you mean" on pathological fixtures
-)
+const maxSuggestCalls = 200 // bounds the cost of "did you mean" on pathological fixtures
 
 // loader holds the state of one Load.
 type loader struct {
@@ -75,6 +70,7 @@ type loader struct {
 	peerRefs     []peerRef
 	nsgAttached  map[*NSG]bool
 	asgRefs      []asgRef
+	bothASGs     []bothASG          // NSG rules with ASGs on both sides, checked once ASG members are known
 	asgHome      map[*ASG]asgMember // the first member of each ASG, which fixes its VNet
 	ipOwner      map[vnetIP]ipUse
 	ipcSubnetPos map[*IPConfig]at
@@ -86,6 +82,12 @@ type peerRef struct {
 	name string
 	pos  Pos
 	res  string
+}
+
+// bothASG is an NSG rule whose source and destination are both ASGs.
+type bothASG struct {
+	rule *Rule
+	t    *tab
 }
 
 type asgRef struct {
@@ -200,6 +202,7 @@ func (l *loader) build() {
 		}
 	}
 	l.checkAdminPriorities()
+	l.checkBothASGs()
 	l.finalWarnings()
 	for _, f := range l.files {
 		f.lines, f.root, f.text = nil, nil, ""

@@ -68,7 +68,7 @@ func TestLoadSpecExample(t *testing.T) {
 	}
 	asgRule := env.NSGs[0].Rules[1]
 	if len(asgRule.Source.ASGs) != 1 || asgRule.Source.ASGs[0] != env.ASGs[0] || len(asgRule.Source.Addresses) != 0 ||
-		asgRule.Destination.ASGs[0] != env.ASGs[1] || !slices.Equal(asgRule.Destination.Ports, []PortRange{{8080, 8080}}) {
+		len(asgRule.Destination.ASGs) != 0 || len(asgRule.Destination.Addresses) != 1 || !slices.Equal(asgRule.Destination.Ports, []PortRange{{8080, 8080}}) {
 		t.Errorf("asg rule = %+v", asgRule)
 	}
 	inline := env.NSGs[1].Rules

@@ -3,6 +3,7 @@ package model
 import (
 	"fmt"
 	"runtime"
+	"slices"
 	"sync"
 )
 
@@ -53,7 +54,7 @@ func (l *loader) readNSGs(roots []*tab) {
 	var wg sync.WaitGroup
 	for w := range workers {
 		s := *l
-		s.errs, s.warns, s.asgRefs = nil, nil, nil
+		s.errs, s.warns, s.asgRefs, s.bothASGs = nil, nil, nil, nil
 		shadows[w] = &s
 		lo, hi := w*len(tabs)/workers, (w+1)*len(tabs)/workers
 		wg.Add(1)
@@ -78,6 +79,7 @@ func (l *loader) readNSGs(roots []*tab) {
 		l.errs = append(l.errs, s.errs...)
 		l.warns = append(l.warns, s.warns...)
 		l.asgRefs = append(l.asgRefs, s.asgRefs...)
+		l.bothASGs = append(l.bothASGs, s.bothASGs...)
 	}
 }
 
@@ -88,8 +90,8 @@ func (l *loader) readRulesWith(s *loader, t *tab, g *NSG) {
 	l = s
 	name := g.Name
 	rules := t.tables("rule", "nsg.rule", "rule")
-	if len(rules) > maxRulesPerNSG {
-		t.errf("rule", "%d rules; Azure allows at most %d custom rules per NSG", len(rules), maxRulesPerNSG)
+	if len(rules) > MaxRulesPerNSG {
+		t.errf("rule", "%d rules; Azure allows at most %d custom rules per NSG", len(rules), MaxRulesPerNSG)
 	}
 	g.Rules = make([]*Rule, 0, len(rules))
 	names := newRegistry[*Rule]("rule", resName("", "nsg", name))
@@ -114,5 +116,14 @@ func (l *loader) readRulesWith(s *loader, t *tab, g *NSG) {
 		if rnamed {
 			g.Rules = append(g.Rules, r)
 		}
+	}
+	asgs := map[*ASG]bool{}
+	for _, r := range g.Rules {
+		for _, a := range slices.Concat(r.Source.ASGs, r.Destination.ASGs) {
+			asgs[a] = true
+		}
+	}
+	if len(asgs) > MaxASGsPerNSG {
+		l.errAt(t.hpos(), t.resource(), fmt.Sprintf("its rules use %d ASGs; Azure allows at most %d application security groups in all the rules of one NSG (split the rules over two NSGs)", len(asgs), MaxASGsPerNSG))
 	}
 }

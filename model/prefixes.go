@@ -37,6 +37,44 @@ func joinPrefixes(ps []netip.Prefix) string {
 	return strings.Join(parts, ", ")
 }
 
+// CrossOverlap finds a prefix of a that overlaps a prefix of b (two VNets that cannot be peered), in O(n log n): sorted by first
+// address, a prefix overlaps the other list exactly when it starts before the furthest end of the
+// other list's prefixes that start no later.
+func CrossOverlap(a, b []netip.Prefix) (pa, pb netip.Prefix, found bool) {
+	type item struct {
+		p    netip.Prefix
+		side int
+	}
+	items := make([]item, 0, len(a)+len(b))
+	for _, p := range a {
+		items = append(items, item{p, 0})
+	}
+	for _, p := range b {
+		items = append(items, item{p, 1})
+	}
+	sort.Slice(items, func(i, j int) bool {
+		li, _ := span(items[i].p)
+		lj, _ := span(items[j].p)
+		return li < lj
+	})
+	var far [2]*item // per side, the prefix seen so far that ends last
+	var farHi [2]uint32
+	for i := range items {
+		it := &items[i]
+		lo, hi := span(it.p)
+		if o := far[1-it.side]; o != nil && lo <= farHi[1-it.side] {
+			if it.side == 0 {
+				return it.p, o.p, true
+			}
+			return o.p, it.p, true
+		}
+		if far[it.side] == nil || hi > farHi[it.side] {
+			far[it.side], farHi[it.side] = it, hi
+		}
+	}
+	return netip.Prefix{}, netip.Prefix{}, false
+}
+
 // firstOverlap finds two overlapping prefixes (a before b in the list) in O(n log n).
 func firstOverlap(ps []netip.Prefix) (a, b int, found bool) {
 	if len(ps) < 2 {

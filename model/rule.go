@@ -55,13 +55,16 @@ func (l *loader) readRule(t *tab, name string, named, admin bool) (r *Rule, ok b
 		}
 	}
 	if d, found := t.str("description", optional); found {
-		if n := utf8.RuneCountInString(d); n > maxDescription {
-			t.errf("description", "description: %d characters; Azure allows at most %d", n, maxDescription)
+		if n := utf8.RuneCountInString(d); n > MaxDescription {
+			t.errf("description", "description: %d characters; Azure allows at most %d", n, MaxDescription)
 		}
 		r.Description = d
 	}
 	r.Source = l.readSide(t, "source", admin)
 	r.Destination = l.readSide(t, "destination", admin)
+	if len(r.Source.ASGs) > 0 && len(r.Destination.ASGs) > 0 {
+		l.bothASGs = append(l.bothASGs, bothASG{r, t})
+	}
 	if protoOK && r.Protocol != AnyProtocol && !r.Protocol.HasPorts() {
 		for _, key := range []string{"source_ports", "destination_ports"} {
 			if !t.has(key) {
@@ -110,6 +113,9 @@ func (l *loader) readSide(t *tab, side string, admin bool) Side {
 		if len(items) == 0 && list {
 			hasAddr = false // an empty array counts as not set, as in Azure
 		}
+		if !admin && len(items) > MaxPrefixesPerSide {
+			t.errf(addrKey, "%s: %s addresses; Azure allows at most %s IP addresses and ranges per side of a rule (split the rule, or use wider CIDRs)", addrKey, formatCount(len(items)), formatCount(MaxPrefixesPerSide))
+		}
 	}
 
 	var asgNames []string
@@ -119,8 +125,8 @@ func (l *loader) readSide(t *tab, side string, admin bool) Side {
 		if hasASG && len(asgNames) == 0 {
 			hasASG = false
 		}
-		if hasASG && len(asgNames) > maxASGsPerSide {
-			t.errf(asgKey, "%s: %d ASGs; Azure allows at most %d per side of a rule", asgKey, len(asgNames), maxASGsPerSide)
+		if hasASG && len(asgNames) > MaxASGsPerSide {
+			t.errf(asgKey, "%s: %d ASGs; Azure allows at most %d per side of a rule", asgKey, len(asgNames), MaxASGsPerSide)
 		}
 		if hasASG {
 			s.ASGs = make([]*ASG, 0, len(asgNames))

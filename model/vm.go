@@ -24,12 +24,22 @@ func (l *loader) readVM(t *tab) {
 	if len(nics) == 0 && (!t.has("nic") || isEmptyArray(t.m["nic"])) {
 		l.errAt(t.hpos(), t.resource(), "needs at least one NIC: add [[vm.nic]] after it")
 	}
-	var primary *NIC
+	var primary, home *NIC
 	var primaryPos Pos
 	for _, nt := range nics {
 		n := l.readNIC(nt, vm)
 		if n == nil {
 			continue
+		}
+		// All NICs of a VM are in one VNet (as Azure requires).
+		if c := firstPlaced(n); c != nil {
+			if home == nil {
+				home = n
+			} else if hc := firstPlaced(home); hc.Subnet.VNet != c.Subnet.VNet {
+				l.errAt(l.ipcSubnetPos[c].pos(), nt.resource(), fmt.Sprintf(
+					"subnet %q is in vnet %q, but nic %q of this VM is in vnet %q (%s); all NICs of a VM must be in one VNet",
+					c.Subnet.Path(), c.Subnet.VNet.Name, home.Name, hc.Subnet.VNet.Name, l.ipcSubnetPos[hc].pos()))
+			}
 		}
 		if n.Primary {
 			if primary != nil {
@@ -44,6 +54,16 @@ func (l *loader) readVM(t *tab) {
 	if primary == nil && len(vm.NICs) > 0 {
 		vm.NICs[0].Primary = true
 	}
+}
+
+// firstPlaced is the first IP configuration of n that is in a subnet, or nil.
+func firstPlaced(n *NIC) *IPConfig {
+	for _, c := range n.IPConfigs {
+		if c.Subnet != nil {
+			return c
+		}
+	}
+	return nil
 }
 
 var shorthandKeys = []string{"private_ip", "subnet", "asgs"}
@@ -162,6 +182,9 @@ func (l *loader) readIPConfigFields(t *tab, c *IPConfig) bool {
 	}
 	l.ipcSubnetPos[c] = at{t, "subnet"}
 	names, _, _ := t.strs("asgs")
+	if len(names) > MaxASGsPerIPConfig {
+		t.errf("asgs", "asgs: %d ASGs; Azure allows at most %d application security groups per IP configuration", len(names), MaxASGsPerIPConfig)
+	}
 	if ok {
 		sub := c.Subnet
 		_, prefixOK := l.subnetPos[sub]
@@ -200,6 +223,9 @@ func (l *loader) readIPConfigFields(t *tab, c *IPConfig) bool {
 			continue
 		}
 		a.Members = append(a.Members, c)
+		if len(a.Members) == MaxMembersPerASG+1 {
+			t.errf("asgs", "asgs: asg %q already has %s members; Azure allows at most %s IP configurations per ASG", a.Name, formatCount(MaxMembersPerASG), formatCount(MaxMembersPerASG))
+		}
 		if home, has := l.asgHome[a]; !has {
 			l.asgHome[a] = asgMember{c, at{t, "asgs"}}
 		} else if hv := home.cfg.Subnet.VNet; hv != c.Subnet.VNet {

@@ -168,7 +168,14 @@ func (l *loader) linkPeerings() {
 			l.errAt(r.pos, r.res, "peerings: "+l.noSuch("vnet", r.name, l.vnets.names))
 		case to == r.from:
 			l.errAt(r.pos, r.res, fmt.Sprintf("peerings: vnet %q cannot peer with itself", r.name))
+		case seen[[2]*VNet{r.from, to}]:
+			// declared on both sides: checked once
 		default:
+			if a, b, found := CrossOverlap(r.from.AddressSpace, to.AddressSpace); found {
+				l.errAt(r.pos, r.res, fmt.Sprintf("peerings: vnet %q (%s) overlaps vnet %q (%s); Azure peers only VNets whose address spaces do not overlap",
+					r.from.Name, a, to.Name, b))
+				continue
+			}
 			link(r.from, to)
 			link(to, r.from)
 		}
