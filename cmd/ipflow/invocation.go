@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 
+	"ipflow/analysis"
 	"ipflow/engine"
 )
 
@@ -34,7 +35,7 @@ func local(stdout, stderr io.Writer) *invocation {
 func (c *invocation) estate(cmd string, paths []string) (*engine.Engine, int) {
 	if c.served != nil {
 		if len(paths) > 0 {
-			fmt.Fprintf(c.stderr, "ipflow %s: -f is not available here: the server answers from the estate it serves\n", cmd)
+			fmt.Fprintf(c.stderr, "ipflow %s: -f is not available over ssh: the server answers from the estate it serves\n", cmd)
 			return nil, 2
 		}
 		for _, w := range c.served.Environment().Warnings {
@@ -50,6 +51,15 @@ func (c *invocation) estate(cmd string, paths []string) (*engine.Engine, int) {
 		fmt.Fprintf(c.stderr, "warning: %s\n", w)
 	}
 	return engine.Compile(env), 0
+}
+
+// analyzer is c.estate for the whole-estate commands (reach, lint, …).
+func (c *invocation) analyzer(cmd string, paths []string) (*analysis.Analyzer, int) {
+	eng, code := c.estate(cmd, paths)
+	if eng == nil {
+		return nil, code
+	}
+	return analysis.New(eng), 0
 }
 
 // open opens an input file named on the command line; "-" is standard input. A served

@@ -44,7 +44,7 @@ func TestServedVerifyUsesTheServedEstateAndTellsTheVerdict(t *testing.T) {
 func TestServedRefusesServerFiles(t *testing.T) {
 	c, out, errb, _ := served(t, "from stdin")
 	code := runIn(c, []string{"verify", "-f", "/etc", "--vm", "web-01", "--direction", "inbound", "--protocol", "tcp", "--local", "10.0.1.4:443", "--remote", "13.107.21.200:60000"})
-	if code != 2 || out.Len() != 0 || !strings.Contains(errb.String(), "-f is not available here") {
+	if code != 2 || out.Len() != 0 || !strings.Contains(errb.String(), "-f is not available over ssh") {
 		t.Fatalf("exit %d, stdout %q, stderr %q", code, out, errb)
 	}
 	if _, err := c.open("test", "/etc/passwd"); err == nil || !strings.Contains(err.Error(), "standard input") {

@@ -28,6 +28,9 @@ Usage:
   ipflow import FILE|DIR... [-o env.toml]     turn Azure CLI/REST JSON into a fixture
   ipflow rules  [-f PATH]... --vm NAME [--nic NAME] [--direction D] [-o text|json]
                                               a NIC's effective security rules, tags expanded
+  ipflow serve  [-f PATH]... --authorized-keys FILE [--listen :2222] [--host-key PATH]
+                [--max-sessions 64] [--idle-timeout 30m] [--audit-log FILE]
+                                              serve the UI and verify, … over SSH to a team
   ipflow version
 
 Flow flags (as az network watcher test-ip-flow):
@@ -67,13 +70,15 @@ func runIn(c *invocation, args []string) int {
 	case "import":
 		return runImport(args, stdout, stderr)
 	case "reach":
-		return runReach(args, stdout, stderr)
+		return runReach(c, args)
 	case "rules":
 		return runRules(c, args)
 	case "diff":
 		return runDiff(args, stdout, stderr)
 	case "matrix":
 		return runMatrix(args, stdout, stderr)
+	case "serve":
+		return runServe(args, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, versionString())
 		return 0
@@ -81,8 +86,8 @@ func runIn(c *invocation, args []string) int {
 		fmt.Fprint(stdout, usage)
 		return 0
 	}
-	msg := fmt.Sprintf("ipflow: unknown command %q; commands are verify, test, check, import, version", cmd)
-	if s := model.Suggest(cmd, []string{"verify", "test", "check", "import", "version", "help"}); s != "" {
+	msg := fmt.Sprintf("ipflow: unknown command %q; commands are verify, test, check, import, serve, version", cmd)
+	if s := model.Suggest(cmd, []string{"verify", "test", "check", "import", "serve", "version", "help"}); s != "" {
 		msg += fmt.Sprintf(" (did you mean %q?)", s)
 	}
 	fmt.Fprintln(stderr, msg)

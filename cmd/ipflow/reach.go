@@ -3,14 +3,14 @@ package main
 import (
 	"errors"
 	"fmt"
-	"io"
 	"strings"
 
 	"ipflow/analysis"
 	"ipflow/model"
 )
 
-func runReach(args []string, stdout, stderr io.Writer) int {
+func runReach(c *invocation, args []string) int {
+	stdout, stderr := c.stdout, c.stderr
 	fs := newFlagSet("reach")
 	var paths pathList
 	var vm, nic, direction, protocol, port, output string
@@ -34,7 +34,7 @@ func runReach(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "ipflow reach: %v\n", err)
 		return 2
 	}
-	a, code := analyzer(paths, stderr)
+	a, code := c.analyzer("reach", paths)
 	if a == nil {
 		return code
 	}

@@ -1,0 +1,107 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"ipflow/server"
+)
+
+// servedCommands are the subcommands an SSH session may run: each only reads the served estate
+// and the session's own standard input.
+var servedCommands = []string{"verify", "rules", "reach", "lint", "test", "version", "help"}
+
+// serveRunner runs a command session's subcommand in-process, with the session's streams and
+// the server's estate: the same code as on the command line.
+func serveRunner(ctx context.Context, c server.Command) int {
+	inv := &invocation{ctx: ctx, stdin: c.Stdin, stdout: c.Stdout, stderr: c.Stderr, served: c.Engine, verdict: c.Verdict}
+	return runIn(inv, c.Args)
+}
+
+// serveConfig parses the flags of ipflow serve.
+func serveConfig(args []string, stdout, stderr io.Writer) (server.Config, string, int, bool) {
+	fs := newFlagSet("serve")
+	var paths pathList
+	cfg := server.Config{Run: serveRunner, Commands: servedCommands}
+	var audit string
+	fs.Var(&paths, "f", "fixture file or directory (repeatable)")
+	fs.StringVar(&cfg.Listen, "listen", ":2222", "address to listen on")
+	fs.StringVar(&cfg.AuthorizedKeys, "authorized-keys", "", "OpenSSH authorized_keys file of who may log in")
+	fs.StringVar(&cfg.HostKey, "host-key", "", "the server's ed25519 host key (created on first start)")
+	fs.IntVar(&cfg.MaxSessions, "max-sessions", 64, "sessions open at once")
+	fs.DurationVar(&cfg.IdleTimeout, "idle-timeout", 30*time.Minute, "close a session after this long without input (0: never)")
+	fs.StringVar(&audit, "audit-log", "", "append a JSON-lines audit log to this file")
+	if code, done := parseFlags(fs, args, stdout, stderr); done {
+		return cfg, "", code, true
+	}
+	cfg.Fixtures = paths
+	if cfg.HostKey == "" {
+		p, err := server.DefaultHostKeyPath()
+		if err != nil {
+			fmt.Fprintf(stderr, "ipflow serve: %v\n", err)
+			return cfg, "", 2, true
+		}
+		cfg.HostKey = p
+	}
+	return cfg, audit, 0, false
+}
+
+// runServe serves the UI and the read-only subcommands over SSH until SIGTERM or SIGINT;
+// SIGHUP reloads the estate.
+func runServe(args []string, stdout, stderr io.Writer) int {
+	cfg, audit, code, done := serveConfig(args, stdout, stderr)
+	if done {
+		return code
+	}
+	cfg.Log = slog.New(slog.NewTextHandler(stderr, nil))
+	if audit != "" {
+		f, err := os.OpenFile(audit, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+		if err != nil {
+			fmt.Fprintf(stderr, "ipflow serve: audit log: %v\n", err)
+			return 2
+		}
+		defer f.Close()
+		cfg.Audit = f
+	}
+	srv, err := server.New(cfg)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return 2
+	}
+	if _, err := srv.Listen(); err != nil {
+		fmt.Fprintf(stderr, "ipflow serve: %v\n", err)
+		return 2
+	}
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, syscall.SIGHUP, syscall.SIGTERM, syscall.SIGINT)
+	defer signal.Stop(sigs)
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve() }()
+	for {
+		select {
+		case err := <-served:
+			if err != nil {
+				fmt.Fprintf(stderr, "ipflow serve: %v\n", err)
+				return 2
+			}
+			return 0
+		case sig := <-sigs:
+			if sig == syscall.SIGHUP {
+				_ = srv.Reload() // on failure the old estate stays; the log says why
+				continue
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			_ = srv.Shutdown(ctx)
+			cancel()
+			<-served
+			cfg.Log.Info("stopped")
+			return 0
+		}
+	}
+}

@@ -1,0 +1,271 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/pem"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	gossh "golang.org/x/crypto/ssh"
+
+	"ipflow/server"
+)
+
+// userKey makes an ed25519 key pair in dir: the private key file (OpenSSH format, 0600) and
+// an authorized_keys file listing it.
+func userKey(t *testing.T, dir string) (gossh.Signer, string, string) {
+	t.Helper()
+	_, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	block, err := gossh.MarshalPrivateKey(priv, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyFile := filepath.Join(dir, "id_ed25519")
+	if err := os.WriteFile(keyFile, pem.EncodeToMemory(block), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	signer, err := gossh.NewSignerFromKey(priv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	auth := filepath.Join(dir, "authorized_keys")
+	if err := os.WriteFile(auth, gossh.MarshalAuthorizedKey(signer.PublicKey()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return signer, keyFile, auth
+}
+
+// Over SSH, the subcommands are the command line's own: the same output, the same exit codes.
+func TestServedSubcommandsMatchTheCommandLine(t *testing.T) {
+	dir := t.TempDir()
+	signer, _, auth := userKey(t, dir)
+	srv, err := server.New(server.Config{Listen: "127.0.0.1:0", AuthorizedKeys: auth, HostKey: filepath.Join(dir, "hk"),
+		MaxSessions: 8, Run: serveRunner, Commands: servedCommands, Log: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr, err := srv.Listen()
+	if err != nil {
+		t.Fatal(err)
+	}
+	go srv.Serve()
+	defer func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		srv.Shutdown(ctx)
+	}()
+	c, err := gossh.Dial("tcp", addr.String(), &gossh.ClientConfig{User: "t", Auth: []gossh.AuthMethod{gossh.PublicKeys(signer)},
+		HostKeyCallback: gossh.InsecureIgnoreHostKey()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	for _, tc := range []struct {
+		stdin string
+		args  []string
+	}{
+		{"", []string{"verify", "--vm", "web-01", "--direction", "inbound", "--protocol", "tcp", "--local", "10.0.1.4:123", "--remote", "13.107.21.200:60000"}},
+		{"", []string{"verify", "--vm", "app-01", "--direction", "inbound", "--protocol", "tcp", "--local", "10.1.1.4:8080", "--remote", "10.0.1.5:50000", "-o", "json"}},
+		{"", []string{"verify", "--vm", "nosuch", "--direction", "inbound", "--protocol", "tcp", "--local", "10.1.1.4:8080", "--remote", "10.0.1.5:50000"}},
+		{"", []string{"verify", "--vm", "web-01"}},
+		{"", []string{"rules", "--vm", "web-01"}},
+		{"", []string{"reach", "--vm", "web-01", "--direction", "inbound", "--protocol", "tcp", "--port", "443"}},
+		{sampleFlows(t), []string{"test", "-"}},
+		{failingFlows(t), []string{"test", "-", "-o", "json"}},
+		{"", []string{"version"}},
+	} {
+		wantCode, wantOut, wantErr := runStdin(tc.stdin, tc.args...)
+		sess, err := c.NewSession()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out, errb bytes.Buffer
+		sess.Stdout, sess.Stderr, sess.Stdin = &out, &errb, strings.NewReader(tc.stdin)
+		err = sess.Run(shellJoin(tc.args))
+		code := 0
+		if e, ok := err.(*gossh.ExitError); ok {
+			code = e.ExitStatus()
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		if code != wantCode || out.String() != wantOut || errb.String() != wantErr {
+			t.Errorf("%v over ssh: exit %d, stdout %q, stderr %q\nlocally: exit %d, stdout %q, stderr %q",
+				tc.args, code, out.String(), errb.String(), wantCode, wantOut, wantErr)
+		}
+	}
+	// Files on the server are out of reach: -f, a flows file by name, --junit.
+	for _, args := range [][]string{
+		{"reach", "-f", "/etc", "--vm", "web-01", "--direction", "inbound", "--protocol", "tcp", "--port", "443"},
+		{"rules", "-f", "/etc", "--vm", "web-01"},
+		{"test", "/etc/passwd"},
+		{"test", "-", "--junit", "/tmp/x.xml"},
+	} {
+		sess, err := c.NewSession()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out, errb bytes.Buffer
+		sess.Stdout, sess.Stderr = &out, &errb
+		err = sess.Run(shellJoin(args))
+		if e, ok := err.(*gossh.ExitError); !ok || e.ExitStatus() != 2 || out.Len() != 0 || !strings.Contains(errb.String(), "ssh") {
+			t.Errorf("%v over ssh: %v, stdout %q, stderr %q", args, err, out.String(), errb.String())
+		}
+	}
+}
+
+func shellJoin(args []string) string {
+	q := make([]string, len(args))
+	for i, a := range args {
+		q[i] = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
+	}
+	return strings.Join(q, " ")
+}
+
+func TestServeFlags(t *testing.T) {
+	code, _, errOut := runArgs("serve", "--host-key", filepath.Join(t.TempDir(), "hk"))
+	if code != 2 || !strings.Contains(errOut, "--authorized-keys FILE is required") {
+		t.Fatalf("no --authorized-keys: exit %d, %q", code, errOut)
+	}
+	missing := filepath.Join(t.TempDir(), "authorized_keys")
+	code, _, errOut = runArgs("serve", "--authorized-keys", missing, "--host-key", filepath.Join(t.TempDir(), "hk"))
+	if code != 2 || !strings.Contains(errOut, "cat ~/.ssh/id_ed25519.pub >> "+missing) {
+		t.Fatalf("missing file: exit %d, %q", code, errOut)
+	}
+}
+
+// needSSH is needTmux for the OpenSSH client.
+func needSSH(t *testing.T) {
+	t.Helper()
+	if _, err := exec.LookPath("ssh"); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("the OpenSSH client is required in CI: %v", err)
+		}
+		t.Skipf("ssh not found: %v", err)
+	}
+}
+
+// lockedBuffer collects a process's output while the test reads it.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+func (l *lockedBuffer) waitFor(t *testing.T, re *regexp.Regexp) []string {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		if m := re.FindStringSubmatch(l.String()); m != nil {
+			return m
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("the server log never matched %s:\n%s", re, l.String())
+	return nil
+}
+
+// The real binary served, the system's ssh client in tmux: the TUI reaches a verdict, a
+// command session answers, SIGHUP reloads, SIGTERM stops the server with exit 0.
+func TestServeEndToEndWithSystemSSH(t *testing.T) {
+	needTmux(t)
+	needSSH(t)
+	if testing.Short() {
+		t.Skip("builds the binary and drives ssh in tmux")
+	}
+	bin := buildBinary(t)
+	dir := t.TempDir()
+	_, keyFile, auth := userKey(t, dir)
+	audit := filepath.Join(dir, "audit.jsonl")
+	log := &lockedBuffer{}
+	srv := exec.Command(bin, "serve", "--listen", "127.0.0.1:0", "--authorized-keys", auth,
+		"--host-key", filepath.Join(dir, "host", "key"), "--audit-log", audit)
+	srv.Stdout, srv.Stderr = log, log
+	if err := srv.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- srv.Wait() }()
+	defer srv.Process.Kill()
+	port := log.waitFor(t, regexp.MustCompile(`msg=listening address=127\.0\.0\.1:(\d+)`))[1]
+
+	sshArgs := []string{"ssh", "-p", port, "-i", keyFile, "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
+		"-o", "LogLevel=ERROR", "-o", "BatchMode=yes", "-o", "IdentitiesOnly=yes", "localhost"}
+	s := startTmux(t, 100, 30, nil, append(sshArgs[:1:1], append([]string{"-tt"}, sshArgs[1:]...)...)...)
+	s.waitFor("Virtual machines", "web-01", "contoso-westeurope")
+	s.keys("Enter")
+	s.waitFor("VMs › web-01", "web-01-nic")
+	s.keys("Enter")
+	s.waitFor("› flow", "Local port")
+	s.typeText("443")
+	s.keys("Tab")
+	s.typeText("13.107.21.200")
+	s.keys("Tab")
+	s.typeText("60000")
+	s.keys("Enter")
+	s.waitFor("Access allowed", "securityRules/allow-https", "web-nic-nsg on networkInterface/web-01-nic")
+	s.typeText("q")
+	s.waitGone()
+
+	// A command session with the system client: the same answer as the command line.
+	args := []string{"verify", "--vm", "web-01", "--direction", "inbound", "--protocol", "tcp", "--local", "10.0.1.4:443", "--remote", "13.107.21.200:60000"}
+	out, err := exec.Command(sshArgs[0], append(sshArgs[1:], args...)...).Output()
+	if _, want, _ := runArgs(args...); err != nil || string(out) != want {
+		t.Fatalf("ssh … verify: %v\n%s\nwant:\n%s", err, out, want)
+	}
+
+	srv.Process.Signal(syscall.SIGHUP)
+	log.waitFor(t, regexp.MustCompile(`msg="estate reloaded"`))
+	srv.Process.Signal(syscall.SIGTERM)
+	select {
+	case err := <-exited:
+		if err != nil {
+			t.Fatalf("after SIGTERM: %v\n%s", err, log.String())
+		}
+	case <-time.After(6 * time.Second):
+		t.Fatalf("the server did not stop within 5 s of SIGTERM:\n%s", log.String())
+	}
+
+	// The audit log: the UI session and its verdict, the command session and its verdict.
+	f, err := os.Open(audit)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	events := map[string]int{}
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		m := regexp.MustCompile(`"event":"([a-z-]+)"`).FindStringSubmatch(sc.Text())
+		if m != nil {
+			events[m[1]]++
+		}
+	}
+	if events["session-start"] != 2 || events["session-end"] != 2 || events["verdict"] != 2 || events["reload"] != 1 {
+		t.Errorf("audit events %v", events)
+	}
+}
