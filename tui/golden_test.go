@@ -40,6 +40,7 @@ func TestGolden(t *testing.T) {
 		start Start
 		keys  []string
 		text  string
+		after []string
 	}{
 		{name: "vms"},
 		{name: "vms_filter", keys: []string{"/"}, text: "10.1."},
@@ -56,6 +57,16 @@ func TestGolden(t *testing.T) {
 		{name: "verdict_allow", start: Start{Flow: &allow}},
 		{name: "verdict_allow_passed_on", start: Start{Flow: &allow}, keys: []string{"p"}},
 		{name: "verdict_admin_always_allow", start: Start{Flow: &admin}},
+		{name: "verdict_search_typing", start: Start{Flow: &deny}, keys: []string{"/"}, text: "443"},
+		{name: "verdict_search_kept", start: Start{Flow: &deny}, keys: []string{"/"}, text: "443", after: []string{"enter"}},
+		{name: "verdict_hide_not_evaluated", start: Start{Flow: &deny}, keys: []string{"x"}},
+		{name: "verdict_copy_commands", start: Start{Flow: &deny}, keys: []string{"c"}},
+		{name: "nsg_table", start: Start{Flow: &deny}, keys: []string{"r"}},
+		{name: "nsg_table_never_reached", start: Start{Flow: &deny}, keys: []string{"G", "r"}},
+		{name: "nsg_table_expanded", start: Start{Flow: &deny}, keys: []string{"r", "g", "down", "down", "down", "enter"}},
+		{name: "effective_rules", start: Start{VM: "app-01"}, keys: []string{"r"}},
+		{name: "effective_rules_expanded", start: Start{VM: "app-01"}, keys: []string{"r", "down", "enter"}},
+		{name: "warnings_none", keys: []string{"w"}},
 	}
 	for _, size := range []struct{ w, h int }{{80, 24}, {MinWidth, MinHeight}} {
 		for _, c := range cases {
@@ -63,8 +74,20 @@ func TestGolden(t *testing.T) {
 				m := sized(eng, c.start, size.w, size.h)
 				m = send(t, m, c.keys...)
 				m = typeText(m, c.text)
+				m = send(t, m, c.after...)
 				checkFrame(t, m, size.w, size.h)
 				golden.RequireEqual(t, []byte(frame(m)+"\n"))
+				// NO_COLOR: the same frame through the Ascii profile keeps no colour, and the
+				// cursor bar is still there as reverse video.
+				if size.w == 80 {
+					out := asciiFrame(t, m)
+					if colourSGR.Match(out) {
+						t.Fatalf("colours left with the Ascii profile: %q", out)
+					}
+					if !reverseSGR.Match(out) && !strings.HasPrefix(c.name, "form") && c.name != "warnings_none" && c.name != "vms_filter_none" {
+						t.Fatalf("no reverse-video cursor without colour:\n%s", frame(m))
+					}
+				}
 			})
 		}
 	}
@@ -72,6 +95,64 @@ func TestGolden(t *testing.T) {
 		m := sized(eng, Start{}, MinWidth-1, MinHeight)
 		golden.RequireEqual(t, []byte(frame(m)+"\n"))
 	})
+}
+
+// asciiFrame is the frame as a NO_COLOR terminal gets it: the Ascii colour profile.
+func asciiFrame(t *testing.T, m tea.Model) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	w := &colorprofile.Writer{Forward: &buf, Profile: colorprofile.Ascii}
+	if _, err := w.WriteString(m.(Model).View().Content + "\n"); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// Goldens of the screens with fixture warnings, at 80×24 and 50×12, and without colour.
+func TestGoldenWarnings(t *testing.T) {
+	env, err := model.Load(model.Source{Name: "w.toml", Data: []byte(`
+[[vnet]]
+name = "v"
+address_space = ["10.0.0.0/16"]
+
+  [[vnet.subnet]]
+  name = "s"
+  prefix = "10.0.1.0/24"
+
+[[nsg]]
+name = "orphan-nsg"
+
+[[nsg]]
+name = "another-orphan-nsg-with-a-long-name"
+
+[[vm]]
+name = "vm-1"
+
+  [[vm.nic]]
+  name = "nic-1"
+  private_ip = "10.0.1.4"
+  subnet = "v/s"
+`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	eng := engine.Compile(env)
+	for _, size := range []struct{ w, h int }{{80, 24}, {MinWidth, MinHeight}} {
+		for _, keys := range [][]string{nil, {"w"}} {
+			name := "vms"
+			if keys != nil {
+				name = "list"
+			}
+			t.Run(name+"_"+itoa(size.w)+"x"+itoa(size.h), func(t *testing.T) {
+				m := send(t, sized(eng, Start{}, size.w, size.h), keys...)
+				checkFrame(t, m, size.w, size.h)
+				golden.RequireEqual(t, []byte(frame(m)+"\n"))
+				if out := asciiFrame(t, m); colourSGR.Match(out) || !reverseSGR.Match(out) {
+					t.Fatalf("without colour: %q", out)
+				}
+			})
+		}
+	}
 }
 
 // A real program, driven through teatest: VM list → filter → NIC → form → verdict → quit.

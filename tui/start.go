@@ -66,6 +66,7 @@ func (m *Model) open(start Start) {
 
 	flow := *start.Flow
 	flow.VM = vm.Name
+	m.c.last = &flow // a NIC opened later starts from this flow
 	res, err := m.c.eng.Verify(flow)
 	if err == nil {
 		nics.selectNIC(res.NIC)

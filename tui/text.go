@@ -66,8 +66,8 @@ func truncLeft(s string, w int) string {
 	return "…" + ansi.TruncateLeft(s, n-w+1, "")
 }
 
-// wrap breaks plain text into lines of at most w cells, at spaces where it can, and indents
-// every line after the first by indent spaces.
+// wrap breaks text into lines of at most w cells at spaces (a word longer than a line is cut
+// into pieces, never dropped), and indents every line after the first by indent spaces.
 func wrap(s string, w, indent int) []string {
 	if w <= 0 {
 		return nil
@@ -75,15 +75,40 @@ func wrap(s string, w, indent int) []string {
 	if width(s) <= w {
 		return []string{s}
 	}
-	first := ansi.Wrap(s, w, "")
-	lines := strings.Split(first, "\n")
-	if indent <= 0 || indent >= w || len(lines) == 1 {
-		return trimRight(lines)
+	if indent >= w {
+		indent = 0
 	}
-	rest := strings.TrimLeft(strings.Join(lines[1:], " "), " ")
-	out := []string{lines[0]}
-	for _, l := range strings.Split(ansi.Wrap(rest, w-indent, ""), "\n") {
-		out = append(out, strings.Repeat(" ", indent)+l)
+	var out []string
+	line, lineW := "", 0
+	limit := w
+	flush := func() {
+		out = append(out, line)
+		line, lineW = strings.Repeat(" ", indent), indent
+		limit = w
+	}
+	for _, word := range strings.Split(s, " ") {
+		ww := width(word)
+		if lineW > indent || (len(out) == 0 && lineW > 0) {
+			if lineW+1+ww <= limit {
+				line += " " + word
+				lineW += 1 + ww
+				continue
+			}
+			flush()
+		}
+		for ww > limit-lineW && limit-lineW > 0 && ww > 0 {
+			// Longer than a whole line: cut it.
+			piece := ansi.Truncate(word, limit-lineW, "")
+			line += piece
+			word = ansi.TruncateLeft(word, width(piece), "")
+			ww = width(word)
+			flush()
+		}
+		line += word
+		lineW += ww
+	}
+	if strings.TrimSpace(ansi.Strip(line)) != "" || len(out) == 0 {
+		out = append(out, line)
 	}
 	return trimRight(out)
 }

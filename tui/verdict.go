@@ -86,10 +86,12 @@ func newVerdict(c *ctx, res *engine.Result) *verdictScreen {
 	for li := range res.Layers {
 		lt := &res.Layers[li]
 		s.rows = append(s.rows, vrow{kind: rowLayer, layer: int32(li)})
-		if lt.Status != engine.Evaluated {
-			continue // the title says why the layer was not evaluated
+		if lt.Status == engine.NoNSG {
+			continue // the title says there is no NSG
 		}
-		if len(lt.Rules()) == 0 {
+		// A layer the flow never reached still lists its rules, as not evaluated: r opens its
+		// NSG from any of them.
+		if lt.Status == engine.Evaluated && len(lt.Rules()) == 0 {
 			s.rows = append(s.rows, vrow{kind: rowEmpty, layer: int32(li)})
 		}
 		for ri, r := range lt.Rules() {
@@ -667,6 +669,7 @@ func (s *verdictScreen) line(l vline, w, nameW, resW int) string {
 	access := fit(rule.Access.String(), s.accessW)
 	res := trunc(shorten(result), resW)
 	plain := gutter + " " + mark + " " + prio + " " + name + " " + access + " " + res
+	plainGutter := gutter
 	if sel {
 		// The cursor: the reverse-video bar, tinted when it is on the deciding rule.
 		switch {
@@ -689,7 +692,7 @@ func (s *verdictScreen) line(l vline, w, nameW, resW int) string {
 		}
 		return gutter + " " + tint.Bold(true).Render(mark+" "+prio+" ") + tint.Bold(true).Render(name) + " " + tint.Bold(true).Render(access) + " " + tint.Render(res)
 	case stNotEval:
-		return gutter + st.Faint.Render(strings.TrimRight(plain[len(gutter):], " "))
+		return gutter + st.Faint.Render(strings.TrimRight(strings.TrimPrefix(plain, plainGutter), " "))
 	}
 	markS := st.Fail.Render(mark)
 	if state == stMatched {
@@ -759,7 +762,10 @@ func (s *verdictScreen) detail(w int) []string {
 	if check == nil {
 		m := lt.Matched()
 		why := "not evaluated: an earlier rule in this layer matched first"
-		if m != nil {
+		switch {
+		case lt.Status != engine.Evaluated:
+			why = safe(lt.Reason)
+		case m != nil:
 			why = "not evaluated: " + safe(m.Name) + " (priority " + itoa(m.Priority) + ") matched first and decided this layer"
 		}
 		for _, l := range wrap("· "+why, w, 2) {
