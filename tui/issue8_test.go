@@ -301,7 +301,7 @@ func TestEffectiveRulesFromNICs(t *testing.T) {
 		last = i
 	}
 	m = send(t, m, "down", "enter") // allow-web-to-app: ASGs
-	mustContain(t, m, "ASG web: web-01-nic ipconfig1", "ASG app: app-01-nic ipconfig1")
+	mustContain(t, m, "ASG web: web-01-nic ipconfig1", "ASG web: web-02-nic ipconfig1")
 }
 
 // Item 14: c copies the command lines and shows them; y the summary.
