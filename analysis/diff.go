@@ -60,7 +60,7 @@ func Diff(before, after *engine.Engine) *DiffResult {
 			continue
 		}
 		for _, d := range []model.Direction{model.Inbound, model.Outbound} {
-			fb, fa = fingerprint(fb[:0], b, d), fingerprint(fa[:0], t, d)
+			fb, fa = fingerprint(fb[:0], b, d, 0, true), fingerprint(fa[:0], t, d, 0, true)
 			if bytes.Equal(fa, fb) {
 				res.Unchanged++
 				continue
@@ -87,7 +87,7 @@ func Compare(before, after engine.Target, d model.Direction, space Box) []Change
 }
 
 func compare(before, after engine.Target, d model.Direction, space Box) []Change {
-	p := newProblem([]chainSpec{{before, d}, {after, d}}, space)
+	p := newProblem([]chainSpec{{t: before, d: d}, {t: after, d: d}}, space)
 	p.run()
 	type key struct {
 		b, a  decisionKey
@@ -161,19 +161,23 @@ func targetKey(t engine.Target) string {
 
 // fingerprint appends everything a target's partition in direction d depends on: each layer's
 // identity and, rule by rule, the name, priority, access and resolved sets. Equal fingerprints
-// mean equal partitions with equal decisions, so the NIC need not be analysed.
-func fingerprint(buf []byte, t engine.Target, d model.Direction) []byte {
+// mean equal partitions with equal decisions, so the NIC need not be analysed. only limits it
+// to one slot (as chainSpec.only); without place, where a layer applies is left out (lint
+// compares rules, not places).
+func fingerprint(buf []byte, t engine.Target, d model.Direction, only int, place bool) []byte {
 	str := func(s string) {
 		buf = binary.AppendUvarint(buf, uint64(len(s)))
 		buf = append(buf, s...)
 	}
 	num := func(v uint64) { buf = binary.AppendUvarint(buf, v) }
 	for s, l := range t.Slots(d) {
-		if l == nil {
+		if l == nil || only != 0 && only != s+1 {
 			str("-")
 			continue
 		}
-		str(l.AppliedTo)
+		if place {
+			str(l.AppliedTo)
+		}
 		if l.NSG != nil {
 			str(l.NSG.Name)
 		}

@@ -225,3 +225,16 @@ func TestPartitionAgreesWithVerifyOnRandomEstates(t *testing.T) {
 func mustAddr(s string) netip.Addr { return netip.MustParseAddr(s) }
 
 func errorsAs(err error, target any) bool { return errors.As(err, target) }
+
+func loadFile(t testing.TB, path string) *model.Environment {
+	t.Helper()
+	srcs, err := model.ReadPaths([]string{path})
+	if err != nil {
+		t.Fatal(err)
+	}
+	env, err := model.Load(srcs...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return env
+}

@@ -63,7 +63,7 @@ type Region struct {
 // equal decision: every flow of space is in exactly one region. Regions with the same decision
 // may come as several boxes (a union of boxes is not always a box).
 func Partition(t engine.Target, d model.Direction, space Box) []Region {
-	p := newProblem([]chainSpec{{t, d}}, space)
+	p := newProblem([]chainSpec{{t: t, d: d}}, space)
 	p.run()
 	out := make([]Region, len(p.out))
 	for i, r := range p.out {
@@ -87,6 +87,9 @@ func Find(regions []Region, pt Point) (Region, bool) {
 type chainSpec struct {
 	t engine.Target
 	d model.Direction
+	// only, when set, keeps just one layer slot (1 + the slot): the layer judged alone, as
+	// lint does to tell a rule shadowed within its NSG from one decided by another layer.
+	only int
 }
 
 // The dimensions, split in this order: protocol, local port, remote port, remote address. The
@@ -138,7 +141,10 @@ func newProblem(chains []chainSpec, space Box) *problem {
 		var ranges [3][2]int
 		for s := range 3 {
 			start := len(p.items)
-			spaces := ch.t.Spaces(ch.d, s)
+			var spaces []engine.RuleSpace
+			if ch.only == 0 || ch.only == s+1 {
+				spaces = ch.t.Spaces(ch.d, s)
+			}
 			for i := range spaces {
 				rs := &spaces[i]
 				it := item{chain: c, slot: s, rs: rs, proto: Protocols(rs.Protocols) & p.qproto,

@@ -7,7 +7,6 @@ import (
 	"io"
 	"strings"
 
-	"ipflow/analysis"
 	"ipflow/engine"
 )
 
@@ -23,18 +22,6 @@ func outputFlag(cmd, output string, stderr io.Writer, formats ...string) (string
 	}
 	fmt.Fprintf(stderr, "ipflow %s: -o %s: must be %s\n", cmd, quote(output), strings.Join(formats, " or "))
 	return "", false
-}
-
-// analyzer loads the fixtures and compiles them; nil when loading failed (already reported).
-func analyzer(paths []string, stderr io.Writer) (*analysis.Analyzer, int) {
-	env, code := load(paths, stderr, 2)
-	if env == nil {
-		return nil, code
-	}
-	for _, w := range env.Warnings {
-		fmt.Fprintf(stderr, "warning: %s\n", w)
-	}
-	return analysis.New(engine.Compile(env)), 0
 }
 
 // inputError prints an analysis or engine error in one line, naming the flag it is about.

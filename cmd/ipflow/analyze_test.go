@@ -137,3 +137,87 @@ func TestMatrixCommand(t *testing.T) {
 	badInput(t, "--protocol is required", "matrix")
 	badInput(t, `--vms: "zzz" matches no VM`, "matrix", "--protocol", "icmp", "--vms", "zzz")
 }
+
+func TestLintCommand(t *testing.T) {
+	code, out, errOut := runArgs("lint")
+	if code != 1 || errOut != "" {
+		t.Fatalf("sample: exit %d (want 1: an error-level finding), stderr %q", code, errOut)
+	}
+	for _, w := range []string{"embedded/sample.toml:327: error: exposure: no NSG on the subnet or the NIC allows every TCP/UDP port from the Internet to running VM(s) jump-01\n",
+		"embedded/sample.toml:211: warning: matches-nothing: securityRules/deny-internet-out in NSG egress-nsg matches no flow", "1 error(s), 1 warning(s), 0 note(s)\n"} {
+		if !strings.Contains(out, w) {
+			t.Errorf("lint lacks %q:\n%s", w, out)
+		}
+	}
+	lint := filepath.Join("..", "..", "analysis", "testdata", "lint.toml")
+	if code, _, _ := runArgs("lint", "-f", lint, "--fail-on", "error"); code != 1 {
+		t.Errorf("--fail-on error with an exposure: exit %d", code)
+	}
+	code, out, _ = runArgs("lint", "-f", lint, "-o", "sarif")
+	var log struct {
+		Version string
+		Runs    []struct {
+			Tool    struct{ Driver struct{ Name string } }
+			Results []struct {
+				RuleID, Level string
+				Message       struct{ Text string }
+				Locations     []struct {
+					PhysicalLocation struct {
+						ArtifactLocation struct{ URI string }
+						Region           struct{ StartLine int }
+					}
+				}
+			}
+		}
+	}
+	if err := json.Unmarshal([]byte(out), &log); err != nil || code != 1 || log.Version != "2.1.0" || len(log.Runs) != 1 || log.Runs[0].Tool.Driver.Name != "ipflow" {
+		t.Fatalf("sarif: exit %d, %v\n%s", code, err, out)
+	}
+	found := false
+	for _, r := range log.Runs[0].Results {
+		l := r.Locations[0].PhysicalLocation
+		if r.RuleID == "shadowed" && r.Level == "warning" && l.ArtifactLocation.URI == lint && l.Region.StartLine == 60 {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("sarif has no shadowed warning at %s:60:\n%s", lint, out)
+	}
+	code, out, _ = runArgs("lint", "-f", lint, "-o", "json")
+	var v struct {
+		Findings []struct{ Kind, Severity, Subject, File string }
+	}
+	if err := json.Unmarshal([]byte(out), &v); err != nil || code != 1 || len(v.Findings) < 8 {
+		t.Errorf("json: exit %d %v\n%s", code, err, out)
+	}
+	badInput(t, `--fail-on "bad": must be note, warning or error`, "lint", "--fail-on", "bad")
+	badInput(t, `-o "xml": must be text or json or sarif`, "lint", "-o", "xml")
+}
+
+func TestLintFailOnThreshold(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, extra string) string {
+		p := filepath.Join(dir, name)
+		src := "[[vnet]]\nname = \"v\"\naddress_space = [\"10.0.0.0/16\"]\n  [[vnet.subnet]]\n  name = \"s\"\n  prefix = \"10.0.1.0/24\"\n  nsg = \"n\"\n" +
+			"[[nsg]]\nname = \"n\"\n[[vm]]\nname = \"vm\"\n  [[vm.nic]]\n  name = \"nic\"\n  private_ip = \"10.0.1.4\"\n  subnet = \"v/s\"\n" + extra
+		if err := os.WriteFile(p, []byte(src), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	clean := write("clean.toml", "")
+	if code, out, _ := runArgs("lint", "-f", clean); code != 0 || out != "No findings.\n" {
+		t.Errorf("clean estate: exit %d %q", code, out)
+	}
+	notes := write("notes.toml", "[[asg]]\nname = \"lonely\"\n")
+	code, out, _ := runArgs("lint", "-f", notes)
+	if code != 0 || !strings.Contains(out, "note: empty-asg: ASG lonely has no members") {
+		t.Errorf("notes only, --fail-on error: exit %d:\n%s", code, out)
+	}
+	if code, _, _ := runArgs("lint", "-f", notes, "--fail-on", "warning"); code != 0 {
+		t.Errorf("--fail-on warning: exit %d", code)
+	}
+	if code, _, _ := runArgs("lint", "-f", notes, "--fail-on", "note"); code != 1 {
+		t.Errorf("--fail-on note: exit %d", code)
+	}
+}

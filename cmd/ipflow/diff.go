@@ -2,14 +2,14 @@ package main
 
 import (
 	"fmt"
-	"io"
 
 	"ipflow/analysis"
 )
 
 // runDiff compares two estates: exit 0 when nothing changes, 1 when something does, 2 on
 // errors (as diff(1)).
-func runDiff(args []string, stdout, stderr io.Writer) int {
+func runDiff(c *invocation, args []string) int {
+	stdout, stderr := c.stdout, c.stderr
 	fs := newFlagSet("diff")
 	var paths, to pathList
 	var output string
@@ -28,15 +28,19 @@ func runDiff(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "ipflow diff: --to is required: the new estate's fixture file or directory")
 		return 2
 	}
-	before, code := analyzer(paths, stderr)
+	if c.served != nil {
+		fmt.Fprintln(stderr, "ipflow diff: not available over ssh: it reads two estates from files")
+		return 2
+	}
+	before, code := c.estate("diff", paths)
 	if before == nil {
 		return code
 	}
-	after, code := analyzer(to, stderr)
+	after, code := c.estate("diff", to)
 	if after == nil {
 		return code
 	}
-	d := analysis.Diff(before.Engine(), after.Engine())
+	d := analysis.Diff(before, after)
 	if code := writeOutput("diff", output, d, stdout, stderr); code != 0 {
 		return code
 	}

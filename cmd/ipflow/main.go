@@ -74,11 +74,13 @@ func runIn(c *invocation, args []string) int {
 	case "rules":
 		return runRules(c, args)
 	case "diff":
-		return runDiff(args, stdout, stderr)
+		return runDiff(c, args)
 	case "matrix":
-		return runMatrix(args, stdout, stderr)
+		return runMatrix(c, args)
 	case "serve":
 		return runServe(args, stdout, stderr)
+	case "lint":
+		return runLint(c, args)
 	case "version":
 		fmt.Fprintln(stdout, versionString())
 		return 0

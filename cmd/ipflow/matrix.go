@@ -3,7 +3,6 @@ package main
 import (
 	"errors"
 	"fmt"
-	"io"
 	"path"
 	"strings"
 
@@ -11,7 +10,8 @@ import (
 	"ipflow/model"
 )
 
-func runMatrix(args []string, stdout, stderr io.Writer) int {
+func runMatrix(c *invocation, args []string) int {
+	stdout, stderr := c.stdout, c.stderr
 	fs := newFlagSet("matrix")
 	var paths pathList
 	var protocol, port, vms, output string
@@ -33,7 +33,7 @@ func runMatrix(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "ipflow matrix: %v\n", err)
 		return 2
 	}
-	a, code := analyzer(paths, stderr)
+	a, code := c.analyzer("matrix", paths)
 	if a == nil {
 		return code
 	}

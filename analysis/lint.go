@@ -1,0 +1,444 @@
+package analysis
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+	"strings"
+
+	"ipflow/engine"
+	"ipflow/model"
+)
+
+// Severity ranks findings; SARIF calls them levels.
+type Severity uint8
+
+const (
+	Note Severity = iota
+	Warning
+	Error
+)
+
+func (s Severity) String() string { return [...]string{"note", "warning", "error"}[s] }
+
+// ParseSeverity accepts note, warning or error.
+func ParseSeverity(s string) (Severity, error) {
+	for v := Note; v <= Error; v++ {
+		if strings.EqualFold(s, v.String()) {
+			return v, nil
+		}
+	}
+	return 0, fmt.Errorf("%q: must be note, warning or error", s)
+}
+
+// The kinds of finding.
+const (
+	KindShadowed    = "shadowed"        // higher-priority rules of the same NSG match all it matches
+	KindUnreachable = "unreachable"     // another layer decides all its flows first
+	KindMatchesNone = "matches-nothing" // no flow of any NIC it applies to can match it
+	KindEmptyASG    = "empty-asg"       // an ASG without members
+	KindUnusedTag   = "unused-tag"      // a declared service tag no rule names, or one without prefixes
+	KindUnattached  = "unattached-nsg"  // an NSG on no subnet and no NIC
+	KindExposure    = "exposure"        // management ports or every port open to the Internet
+)
+
+const exposureAll = "every TCP/UDP port"
+
+// Finding is one thing lint reports: what kind, how bad, about which rule (or ASG, tag, NSG),
+// where it is written, and one line saying why.
+type Finding struct {
+	Kind     string
+	Severity Severity
+	NSG      *model.NSG  // the rule's NSG; nil for admin rules and findings about no NSG
+	Rule     *model.Rule // the rule the finding is about; nil for ASG, tag and NSG findings
+	// Related are the rules that make it so: the covering rules of a shadowed rule, the rules
+	// that decide first for an unreachable one.
+	Related []*model.Rule
+	Subject string    // what it is about, printable: "securityRules/x in NSG y", "ASG web"
+	Pos     model.Pos // where to look in the fixtures
+	Message string    // why, in one line, printable
+	VMs     []string  // for exposure: the VMs exposed
+}
+
+// Findings are lint's answer, most severe first, then by place.
+type Findings []Finding
+
+// Lint checks the whole estate and returns its findings.
+func (a *Analyzer) Lint() Findings {
+	l := &linter{Analyzer: a, facts: map[*model.Rule]*ruleFacts{}, seen: map[string]bool{}}
+	for _, t := range a.e.Targets() {
+		for _, d := range []model.Direction{model.Inbound, model.Outbound} {
+			l.target(t, d)
+		}
+	}
+	l.rules()
+	l.references()
+	l.exposure()
+	slices.SortStableFunc(l.out, func(x, y Finding) int {
+		return cmp.Or(-cmp.Compare(x.Severity, y.Severity), cmp.Compare(x.Pos.File, y.Pos.File), cmp.Compare(x.Pos.Line, y.Pos.Line))
+	})
+	return l.out
+}
+
+type linter struct {
+	*Analyzer
+	facts map[*model.Rule]*ruleFacts
+	seen  map[string]bool // fingerprints already partitioned
+	out   []Finding
+}
+
+// context is a place a rule is evaluated: a target, a direction and the rule's layer slot.
+type context struct {
+	t    engine.Target
+	d    model.Direction
+	slot int
+	rs   engine.RuleSpace
+}
+
+// ruleFacts is what the partitions showed about one rule.
+type ruleFacts struct {
+	applies  bool     // its layer is evaluated for some target
+	local    bool     // its local side holds some target
+	nonEmpty *context // a context where it matches some flow
+	decides  *context // a context where it decides a flow within its own layer
+	reached  bool     // it is the first match of its layer for some flow, all layers composed
+	nics     int      // contexts it applies to
+}
+
+func (l *linter) fact(r *model.Rule) *ruleFacts {
+	f := l.facts[r]
+	if f == nil {
+		f = &ruleFacts{}
+		l.facts[r] = f
+	}
+	return f
+}
+
+// target partitions one target and direction: every layer alone (what each rule can decide
+// within its NSG) and all layers composed (what is ever reached). Targets whose layers are
+// the same as one already done are skipped.
+func (l *linter) target(t engine.Target, d model.Direction) {
+	slots := t.Slots(d)
+	for s, layer := range slots {
+		if layer == nil || len(layer.Rules(d)) == 0 {
+			continue
+		}
+		for _, r := range layer.Rules(d) {
+			f := l.fact(r)
+			f.applies = true
+			f.nics++
+		}
+		key := string(fingerprint([]byte{byte(d), byte(s)}, t, d, s+1, false))
+		if l.seen[key] {
+			continue
+		}
+		l.seen[key] = true
+		spaces := map[*model.Rule]engine.RuleSpace{}
+		for _, rs := range t.Spaces(d, s) {
+			spaces[rs.Rule] = rs
+			f := l.fact(rs.Rule)
+			f.local = true
+			if f.nonEmpty == nil && len(rs.Remote) > 0 && rs.Protocols != 0 {
+				f.nonEmpty = &context{t, d, s, rs}
+			}
+		}
+		p := newProblem([]chainSpec{{t: t, d: d, only: s + 1}}, Everything())
+		p.run()
+		for _, ds := range p.decisions {
+			if r := ds[0].Matched[s]; r != nil && l.fact(r).decides == nil {
+				l.fact(r).decides = &context{t, d, s, spaces[r]}
+			}
+		}
+	}
+	key := string(fingerprint([]byte{byte(d), 9}, t, d, 0, false))
+	if l.seen[key] {
+		return
+	}
+	l.seen[key] = true
+	p := newProblem([]chainSpec{{t: t, d: d}}, Everything())
+	p.run()
+	for _, ds := range p.decisions {
+		for _, r := range ds[0].Matched {
+			if r != nil {
+				l.fact(r).reached = true
+			}
+		}
+	}
+}
+
+// boxOf is the flows a rule matches in a context, as a Box.
+func boxOf(rs engine.RuleSpace) Box {
+	return Box{Protocols: Protocols(rs.Protocols), Remote: AddrSet{fromRanges(rs.Remote)},
+		RemotePorts: PortSet{fromPorts(rs.RemotePorts)}, LocalPorts: PortSet{fromPorts(rs.LocalPorts)}}
+}
+
+// deciders are the rules that decide the flows of space in a context (the layer alone, or
+// every layer), other than skip, in priority order.
+func deciders(c *context, only int, space Box, skip *model.Rule) []*model.Rule {
+	p := newProblem([]chainSpec{{t: c.t, d: c.d, only: only}}, space)
+	p.run()
+	var out []*model.Rule
+	for _, r := range p.out {
+		if d := p.decisions[r.outcome][0]; d.Rule != nil && d.Rule != skip && !slices.Contains(out, d.Rule) {
+			out = append(out, d.Rule)
+		}
+	}
+	slices.SortStableFunc(out, func(x, y *model.Rule) int { return cmp.Compare(x.Priority, y.Priority) })
+	return out
+}
+
+// owned lists every custom and admin rule with its NSG (nil for admin rules).
+func (l *linter) owned() (rules []*model.Rule, nsgs []*model.NSG) {
+	for _, a := range l.env.AdminRules {
+		rules, nsgs = append(rules, &a.Rule), append(nsgs, nil)
+	}
+	for _, n := range l.env.NSGs {
+		for _, r := range n.Rules {
+			rules, nsgs = append(rules, r), append(nsgs, n)
+		}
+	}
+	return rules, nsgs
+}
+
+func subject(r *model.Rule, n *model.NSG) string {
+	if n == nil {
+		return model.Printable(r.ID())
+	}
+	return model.Printable(r.ID()) + " in NSG " + model.Printable(n.Name)
+}
+
+func ruleNames(rs []*model.Rule) string {
+	names := make([]string, len(rs))
+	for i, r := range rs {
+		names[i] = model.Printable(r.ID())
+	}
+	return shortList(names, 5)
+}
+
+// rules reports, rule by rule, the ones that can never decide a flow, and why.
+func (l *linter) rules() {
+	rules, nsgs := l.owned()
+	for i, r := range rules {
+		f, n := l.facts[r], nsgs[i]
+		if f == nil || !f.applies {
+			continue // its NSG is attached to nothing, or an admin rule of no VNet: reported elsewhere
+		}
+		add := func(kind, msg string, related []*model.Rule) {
+			l.out = append(l.out, Finding{Kind: kind, Severity: Warning, NSG: n, Rule: r, Related: related, Subject: subject(r, n), Pos: r.Pos, Message: msg})
+		}
+		local, remote := "destination", "source"
+		if r.Direction == model.Outbound {
+			local, remote = remote, local
+		}
+		switch {
+		case !f.local:
+			add(KindMatchesNone, fmt.Sprintf("matches no flow: its %s holds none of the %d NIC address(es) it applies to", local, f.nics), nil)
+		case f.nonEmpty == nil:
+			add(KindMatchesNone, fmt.Sprintf("matches no flow: its %s resolves to no address for the NICs it applies to%s", remote, l.emptyWhy(r, remote)), nil)
+		case f.decides == nil:
+			c := f.nonEmpty
+			cover := deciders(c, c.slot+1, boxOf(c.rs), r)
+			add(KindShadowed, fmt.Sprintf("can never decide a flow: %s, of higher priority, match every flow it matches", ruleNames(cover)), cover)
+		case !f.reached:
+			c := f.decides
+			first := deciders(c, 0, boxOf(c.rs), r)
+			add(KindUnreachable, fmt.Sprintf("is never evaluated for its flows: on every NIC it applies to, %s decide them first", l.withLayers(first, c)), first)
+		}
+	}
+}
+
+// emptyWhy says why a side resolves to nothing: an ASG without members, Internet under a
+// 0.0.0.0/0 route.
+func (l *linter) emptyWhy(r *model.Rule, remote string) string {
+	side := r.Source
+	if remote == "destination" {
+		side = r.Destination
+	}
+	for _, g := range side.ASGs {
+		if len(g.Members) == 0 {
+			return fmt.Sprintf(" (ASG %s has no members)", model.Printable(g.Name))
+		}
+	}
+	for _, a := range side.Addresses {
+		if a.Kind == model.TagAddress && a.Tag == model.TagInternet {
+			return " (Internet is empty there: a 0.0.0.0/0 route makes every address VirtualNetwork)"
+		}
+	}
+	return ""
+}
+
+// withLayers is "securityRules/deny-x (NSG subnet-nsg on subnet/hub/web)" for each rule.
+func (l *linter) withLayers(rs []*model.Rule, c *context) string {
+	var parts []string
+	for _, r := range rs {
+		where := ""
+		for s, layer := range c.t.Slots(c.d) {
+			if layer != nil && slices.Contains(layer.Rules(c.d), r) && s != c.slot {
+				where = " (" + layerName(layer) + ")"
+			}
+		}
+		parts = append(parts, model.Printable(r.ID())+where)
+	}
+	return shortList(parts, 4)
+}
+
+// references reports ASGs without members, declared tags no rule uses, NSGs attached nowhere.
+func (l *linter) references() {
+	usedASG := map[*model.ASG][]*model.Rule{}
+	usedTag := map[string]bool{}
+	rules, _ := l.owned()
+	for _, r := range rules {
+		for _, s := range []model.Side{r.Source, r.Destination} {
+			for _, g := range s.ASGs {
+				usedASG[g] = append(usedASG[g], r)
+			}
+			for _, a := range s.Addresses {
+				if a.Kind == model.TagAddress {
+					usedTag[a.Tag] = true
+				}
+			}
+		}
+	}
+	for _, g := range l.env.ASGs {
+		if len(g.Members) > 0 {
+			continue
+		}
+		f := Finding{Kind: KindEmptyASG, Severity: Note, Subject: "ASG " + model.Printable(g.Name), Pos: g.Pos, Message: "has no members"}
+		if rs := usedASG[g]; len(rs) > 0 {
+			f.Severity, f.Related = Warning, rs
+			f.Message = "has no members, so the rules naming it match nothing on that side: " + ruleNames(rs)
+		}
+		l.out = append(l.out, f)
+	}
+	for _, name := range sortedTags(l.env) {
+		switch {
+		case len(l.env.ServiceTags[name]) == 0:
+			l.out = append(l.out, Finding{Kind: KindUnusedTag, Severity: Note, Subject: "service tag " + model.Printable(name), Pos: model.Pos{File: firstFile(l.env)}, Message: "has no prefixes: rules naming it match nothing on that side"})
+		case !usedTag[name]:
+			l.out = append(l.out, Finding{Kind: KindUnusedTag, Severity: Note, Subject: "service tag " + model.Printable(name), Pos: model.Pos{File: firstFile(l.env)}, Message: "is declared but no rule names it"})
+		}
+	}
+	attached := map[*model.NSG]bool{}
+	for _, v := range l.env.VNets {
+		for _, s := range v.Subnets {
+			attached[s.NSG] = true
+		}
+	}
+	for _, vm := range l.env.VMs {
+		for _, n := range vm.NICs {
+			attached[n.NSG] = true
+		}
+	}
+	for _, n := range l.env.NSGs {
+		if !attached[n] {
+			l.out = append(l.out, Finding{Kind: KindUnattached, Severity: Note, NSG: n, Subject: "NSG " + model.Printable(n.Name), Pos: n.Pos,
+				Message: "is attached to no subnet and no NIC: its rules apply to nothing"})
+		}
+	}
+}
+
+func firstFile(env *model.Environment) string {
+	if len(env.Files) > 0 {
+		return env.Files[0]
+	}
+	return ""
+}
+
+// managementPorts are SSH, RDP and WinRM.
+var managementPorts = ivs{{22, 22}, {3389, 3389}, {5985, 5986}}
+
+// exposure reports rules that let the Internet reach a running VM's management ports, or
+// every port of it.
+func (l *linter) exposure() {
+	type key struct {
+		rule  *model.Rule
+		layer *engine.Layer
+		all   bool
+	}
+	type exp struct {
+		ports  ivs
+		protos Protocols
+		vms    []string
+		pub    ivs // the public addresses allowed (the union over VMs)
+		inet   ivs
+		path   []*model.Rule // the rules that allowed it in every layer
+	}
+	found := map[key]*exp{}
+	var order []key
+	for _, t := range l.e.Targets() {
+		vm := t.IPConfig().NIC.VM
+		if vm.PowerState != model.Running {
+			continue
+		}
+		inet := fromRanges(t.Internet())
+		for _, all := range []bool{false, true} {
+			space := Everything()
+			space.Protocols = ProtocolSet(model.TCP, model.UDP)
+			if !all {
+				space.LocalPorts = PortSet{managementPorts}
+			}
+			for _, r := range Partition(t, model.Inbound, space) {
+				pub := r.Remote.s.intersect(inet)
+				if r.Access != model.Allow || len(pub) == 0 || all && !r.LocalPorts.All() {
+					continue
+				}
+				k := key{r.Rule, r.Layer, all}
+				e := found[k]
+				if e == nil {
+					e = &exp{}
+					found[k] = e
+					order = append(order, k)
+				}
+				e.ports, e.protos, e.pub, e.inet = e.ports.union(r.LocalPorts.s), e.protos|r.Protocols, e.pub.union(pub), inet
+				for _, m := range r.Matched {
+					if m != nil && !slices.Contains(e.path, m) {
+						e.path = append(e.path, m)
+					}
+				}
+				if name := model.Printable(vm.Name); !slices.Contains(e.vms, name) {
+					e.vms = append(e.vms, name)
+				}
+			}
+		}
+	}
+	for _, k := range order {
+		e := found[k]
+		if !k.all && found[key{k.rule, k.layer, true}] != nil {
+			continue // the every-port finding says it
+		}
+		what := fmt.Sprintf("%s %s", e.protos, PortSet{e.ports})
+		if k.all {
+			what = exposureAll
+		}
+		from := "the Internet"
+		if !e.inet.within(e.pub) {
+			from = fmt.Sprintf("%d Internet address(es) (%s)", e.pub.size(), addrLine(AddrSet{e.pub}))
+		}
+		f := Finding{Kind: KindExposure, Severity: Error, Rule: k.rule, VMs: e.vms, Related: e.path,
+			Message: fmt.Sprintf("allows %s from %s to running VM(s) %s", what, from, shortList(e.vms, maxNamed))}
+		if len(e.path) > 1 {
+			f.Message += "; allowed on the way by " + ruleNames(e.path)
+		}
+		switch {
+		case k.rule == nil:
+			f.Subject, f.Pos = "no NSG on the subnet or the NIC", l.nicPos(e.vms[0])
+		case k.layer.NSG != nil:
+			f.NSG, f.Subject, f.Pos = k.layer.NSG, subject(k.rule, k.layer.NSG), k.rule.Pos
+			if k.rule.Kind == model.DefaultRule {
+				f.Pos = k.layer.NSG.Pos
+			}
+		default:
+			f.Subject, f.Pos = subject(k.rule, nil), k.rule.Pos
+		}
+		l.out = append(l.out, f)
+	}
+}
+
+func (l *linter) nicPos(vm string) model.Pos {
+	for _, v := range l.env.VMs {
+		if model.Printable(v.Name) == vm {
+			return v.Pos
+		}
+	}
+	return model.Pos{}
+}
