@@ -58,3 +58,18 @@ func TestHostedSwapsEngineAndReportsVerdicts(t *testing.T) {
 		t.Fatal("a raw escape from a notice reached the frame")
 	}
 }
+
+// UIs on one estate (one per SSH session under ipflow serve) share the VM list's rows, and a
+// filter in one does not reach another.
+func TestUIsOnOneEstateShareRowsNotState(t *testing.T) {
+	eng := sampleEngine(t)
+	a, b := sized(eng, Start{}, 80, 24), sized(eng, Start{}, 80, 24)
+	ra, rb := a.(Model).stack[0].(*vmsScreen).rows, b.(Model).stack[0].(*vmsScreen).rows
+	if &ra[0] != &rb[0] {
+		t.Error("each UI built its own rows")
+	}
+	a = send(t, a, "/")
+	a = typeText(a, "web")
+	mustContain(t, a, "2 of 7 VMs match")
+	mustContain(t, b, "7 VMs", "app-01", "db-01")
+}

@@ -3,6 +3,7 @@ package tui
 import (
 	"net/netip"
 	"strings"
+	"sync"
 
 	"charm.land/bubbles/v2/help"
 	"charm.land/bubbles/v2/key"
@@ -39,15 +40,51 @@ type vmsScreen struct {
 }
 
 func newVMs(c *ctx) *vmsScreen {
-	s := &vmsScreen{c: c}
-	s.rows = make([]vmRow, len(c.env.VMs))
-	s.shown = make([]int, len(c.env.VMs))
+	t := vmTableFor(c.env)
+	s := &vmsScreen{c: c, rows: t.rows, nameW: t.nameW, subW: t.subW}
+	s.shown = make([]int, len(s.rows))
+	for i := range s.shown {
+		s.shown[i] = i
+	}
+	s.list.reset(len(s.shown))
+	s.input = input{placeholder: "name, IP, 10.1., 10.1.0.0/16, subnet, VNet, NSG or ASG", limit: 200}
+	return s
+}
+
+// vmTable is the VM list's rows for one estate. It depends on the estate alone and is never
+// changed, so every UI on the same estate shares it: ipflow serve runs one UI per SSH
+// session, and per-session rows would cost megabytes each on a 10,000-VM estate.
+type vmTable struct {
+	env         *model.Environment
+	rows        []vmRow
+	nameW, subW int
+}
+
+// lastVMTable caches the table of the estate most recently opened.
+var lastVMTable struct {
+	sync.Mutex
+	t *vmTable
+}
+
+func vmTableFor(env *model.Environment) *vmTable {
+	lastVMTable.Lock()
+	defer lastVMTable.Unlock()
+	if t := lastVMTable.t; t != nil && t.env == env {
+		return t
+	}
+	t := newVMTable(env)
+	lastVMTable.t = t
+	return t
+}
+
+func newVMTable(env *model.Environment) *vmTable {
+	t := &vmTable{env: env, rows: make([]vmRow, len(env.VMs))}
 	var kb strings.Builder
 	add := func(name string) {
 		kb.WriteByte('\x00')
 		kb.WriteString(strings.ToLower(name))
 	}
-	for i, vm := range c.env.VMs {
+	for i, vm := range env.VMs {
 		r := vmRow{vm: vm, name: safe(vm.Name), nics: len(vm.NICs)}
 		if n := vm.PrimaryNIC(); n != nil {
 			if ipc := n.PrimaryIPConfig(); ipc != nil {
@@ -79,16 +116,13 @@ func newVMs(c *ctx) *vmsScreen {
 			}
 		}
 		r.key = kb.String()
-		s.rows[i] = r
-		s.shown[i] = i
-		s.nameW = max(s.nameW, width(r.name))
-		s.subW = max(s.subW, width(r.subnet))
+		t.rows[i] = r
+		t.nameW = max(t.nameW, width(r.name))
+		t.subW = max(t.subW, width(r.subnet))
 	}
-	s.nameW = min(max(s.nameW, 4), 40)
-	s.subW = min(max(s.subW, 6), 30)
-	s.list.reset(len(s.shown))
-	s.input = input{placeholder: "name, IP, 10.1., 10.1.0.0/16, subnet, VNet, NSG or ASG", limit: 200}
-	return s
+	t.nameW = min(max(t.nameW, 4), 40)
+	t.subW = min(max(t.subW, 6), 30)
+	return t
 }
 
 func (s *vmsScreen) crumbs() []string { return []string{"VMs"} }

@@ -25,7 +25,7 @@ import (
 
 // userKey makes an ed25519 key pair in dir: the private key file (OpenSSH format, 0600) and
 // an authorized_keys file listing it.
-func userKey(t *testing.T, dir string) (gossh.Signer, string, string) {
+func userKey(t testing.TB, dir string) (gossh.Signer, string, string) {
 	t.Helper()
 	_, priv, err := ed25519.GenerateKey(rand.Reader)
 	if err != nil {
