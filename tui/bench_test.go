@@ -80,3 +80,63 @@ func BenchmarkStepLongChain(b *testing.B) {
 		_ = m.(Model).View()
 	}
 }
+
+// One search keystroke in the chain of two 1000-rule NSGs (2,000 rules and more rows): Update
+// and View. Typing a character and erasing it both rescan every rule. Target: ≤ 10 ms.
+func BenchmarkSearchKeystrokeLongChain(b *testing.B) {
+	eng := bigNSGEngine(b)
+	flow := bigFlow()
+	m := sized(eng, Start{Flow: &flow}, 120, 40)
+	m = send(b, m, "/")
+	m = typeText(m, "rule-1")
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; b.Loop(); i++ {
+		k := keyMsg("2")
+		if i%2 == 1 {
+			k = keyMsg("backspace")
+		}
+		m, _ = m.Update(k)
+		_ = m.(Model).View()
+	}
+}
+
+// Opening the whole rule table of a 1000-rule NSG from the chain (r) and drawing it, then
+// going back. Target: ≤ 20 ms.
+func BenchmarkOpenNSGTable1000Rules(b *testing.B) {
+	eng := bigNSGEngine(b)
+	flow := bigFlow()
+	m := sized(eng, Start{Flow: &flow}, 120, 40)
+	r, esc := keyMsg("r"), keyMsg("esc")
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		m, _ = m.Update(r)
+		_ = m.(Model).View()
+		b.StopTimer()
+		if screenOf(m) != "rules" {
+			b.Fatalf("on %q", screenOf(m))
+		}
+		m, _ = m.Update(esc)
+		b.StartTimer()
+	}
+}
+
+// Opening a NIC's effective rules where both NSGs have 1000 rules.
+func BenchmarkOpenEffectiveRules2x1000(b *testing.B) {
+	eng := bigNSGEngine(b)
+	m := sized(eng, Start{VM: "vm-1"}, 120, 40)
+	r, esc := keyMsg("r"), keyMsg("esc")
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		m, _ = m.Update(r)
+		_ = m.(Model).View()
+		b.StopTimer()
+		if screenOf(m) != "rules" {
+			b.Fatalf("on %q", screenOf(m))
+		}
+		m, _ = m.Update(esc)
+		b.StartTimer()
+	}
+}

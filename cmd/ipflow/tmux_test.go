@@ -228,3 +228,68 @@ func TestTmuxDeepLinkAndNoColor(t *testing.T) {
 	s.keys("C-c")
 	s.waitGone()
 }
+
+// Issue 8 in a real terminal: typing replaces a prefilled port (item 1), the flow is kept on
+// another VM (item 3), r opens the NSG's whole rule table with tags expanded (item 12).
+func TestTmuxTrustAndRuleTable(t *testing.T) {
+	needTmux(t)
+	if testing.Short() {
+		t.Skip("builds the binary and drives it in tmux")
+	}
+	bin := buildBinary(t)
+	s := startTmux(t, 100, 30, nil, bin,
+		"--vm", "web-01", "--direction", "inbound", "--protocol", "tcp",
+		"--local", "10.0.1.4:123", "--remote", "13.107.21.200:60000")
+	s.waitFor("Access denied", "10.0.1.4:123")
+	s.keys("e")
+	s.waitFor("Flow to check on web-01")
+	s.typeText("443")
+	s.keys("Enter")
+	s.waitFor("Access allowed", "13.107.21.200:60000 → 10.0.1.4:443", "securityRules/allow-https")
+
+	// Back to the VM list one screen at a time (two quick escs count as two), then web-02.
+	for _, want := range []string{"Flow to check on web-01", "Network interfaces of web-01", "Virtual machines"} {
+		s.keys("Escape")
+		s.waitFor(want)
+	}
+	s.keys("Down")
+	s.waitFor("▶ web-02")
+	s.keys("Enter")
+	s.waitFor("Network interfaces of web-02")
+	s.keys("Enter")
+	s.waitFor("Flow to check on web-02", "Inbound TCP 13.107.21.200:60000 → 10.0.1.5:443")
+	s.keys("Enter")
+	s.waitFor("Access allowed", "web-02 / web-02-nic")
+
+	// The deciding rule's NSG, both directions, AllowVnetInBound expanded.
+	s.keys("r")
+	s.waitFor("NSG web-nic-nsg", "Inbound rules", "Outbound rules", "deny-smtp-out")
+	s.keys("Down", "Down", "Down")
+	s.waitFor("defaultSecurityRules/AllowVnetInBound")
+	s.keys("Enter")
+	s.waitFor("VirtualNetwork: VNet hub", "VirtualNetwork: peered VNet spoke-app")
+	s.keys("Escape")
+	s.waitFor("Access allowed")
+	s.keys("q")
+	s.waitGone()
+}
+
+// Item 8 in a real terminal: on the 10,000-VM estate the loading screen comes first, keys
+// typed while it loads apply once the estate is ready.
+func TestTmuxLoadingScreen(t *testing.T) {
+	needTmux(t)
+	if testing.Short() {
+		t.Skip("builds the binary and drives it in tmux")
+	}
+	bin := buildBinary(t)
+	estate := bigEstate(t)
+	s := startTmux(t, 80, 24, nil, bin, "-f", estate)
+	s.waitFor("loading the estate")
+	s.typeText("/vm-4242")
+	s.waitFor("keys typed: they apply when the estate is ready")
+	s.waitFor("1 of 10000 VMs match", "▶ vm-4242")
+	s.keys("Enter", "Enter")
+	s.waitFor("Network interfaces of vm-4242")
+	s.keys("C-c")
+	s.waitGone()
+}
