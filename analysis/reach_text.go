@@ -29,7 +29,7 @@ func (r *Reach) Title() string {
 
 func portWord(p model.PortRange) string {
 	switch {
-	case p == model.AllPorts:
+	case p == model.AllPorts():
 		return "every port"
 	case p.Lo == p.Hi:
 		return "port " + p.String()

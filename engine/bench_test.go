@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"ipflow/engine"
+	"ipflow/internal/estategen"
 	"ipflow/model"
 )
 
@@ -93,7 +94,7 @@ func BenchmarkVerifyLarge(b *testing.B) {
 // BenchmarkLoad10k decodes, validates and compiles a generated environment of 10,000 VMs and
 // 2,000 NSGs of 50 rules. Target: ≤ 2 s and ≤ 500 MB peak.
 func BenchmarkLoad10k(b *testing.B) {
-	data := model.GenerateLarge(10000, 2000, 50)
+	data := estategen.Large(10000, 2000, 50)
 	b.SetBytes(int64(len(data)))
 	b.ReportAllocs()
 	for b.Loop() {

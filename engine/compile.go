@@ -135,7 +135,7 @@ var reserved = newIPSet(
 	netip.MustParsePrefix("240.0.0.0/4"),
 )
 
-var loadBalancer = newIPSet(netip.PrefixFrom(model.AzurePlatformIP, 32))
+var loadBalancer = newIPSet(netip.PrefixFrom(model.AzurePlatformIP(), 32))
 
 // virtualNetworkPrefixes is what VirtualNetwork holds for a NIC in subnet s.
 func virtualNetworkPrefixes(s *model.Subnet) []netip.Prefix {
@@ -147,7 +147,7 @@ func virtualNetworkPrefixes(s *model.Subnet) []netip.Prefix {
 		ps = append(ps, p.AddressSpace...)
 		ps = append(ps, p.OnPremPrefixes...)
 	}
-	ps = append(ps, netip.PrefixFrom(model.AzurePlatformIP, 32))
+	ps = append(ps, netip.PrefixFrom(model.AzurePlatformIP(), 32))
 	return append(ps, s.Routes...)
 }
 

@@ -120,7 +120,7 @@ func (r *Result) inTag(tag string, addr netip.Addr) bool {
 	case model.TagInternet:
 		return r.t.net.internet.contains(ip4(addr))
 	case model.TagAzureLoadBalancer:
-		return addr == model.AzurePlatformIP
+		return addr == model.AzurePlatformIP()
 	}
 	for _, p := range r.tags[tag] {
 		if p.Contains(addr) {
@@ -227,7 +227,7 @@ func (r *Result) vnetProvenance(addr netip.Addr) string {
 			}
 		}
 	}
-	if addr == model.AzurePlatformIP {
+	if addr == model.AzurePlatformIP() {
 		return "(168.63.129.16, the Azure host address, is always in VirtualNetwork)"
 	}
 	for _, p := range s.Routes {

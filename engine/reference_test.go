@@ -75,7 +75,7 @@ func refEval(env *model.Environment, f engine.Flow) (model.Access, string, func(
 				return true
 			case x.Tag == model.TagInternet && !in(vnet, a) && !in(reserved, a):
 				return true
-			case x.Tag == model.TagAzureLoadBalancer && a == model.AzurePlatformIP:
+			case x.Tag == model.TagAzureLoadBalancer && a == model.AzurePlatformIP():
 				return true
 			case x.Kind == model.TagAddress && in(env.ServiceTags[x.Tag], a):
 				return true

@@ -186,7 +186,7 @@ func (r *Result) addNotes() {
 		r.note("Azure's IP flow verify accepts only TCP and UDP; ipflow evaluated this %s flow with ports ignored (in Azure, use NSG diagnostics for it).", f.Protocol.FlowString())
 	}
 	switch f.RemoteIP {
-	case model.AzurePlatformIP, model.AzureIMDSIP:
+	case model.AzurePlatformIP(), model.AzureIMDSIP():
 		r.note("%s is an Azure platform address: Azure exempts platform traffic to it (DNS, DHCP, health probes, IMDS) from NSGs unless rules use the AzurePlatform* service tags; the rules were evaluated as for any other address.", f.RemoteIP)
 	}
 	// Where Azure does not document the answer, say so for the rule that matched in every

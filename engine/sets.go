@@ -128,7 +128,7 @@ func newPortSet(rs []model.PortRange) portSet {
 	return slices.Clip(out)
 }
 
-func (s portSet) all() bool { return len(s) == 1 && s[0] == model.AllPorts }
+func (s portSet) all() bool { return len(s) == 1 && s[0] == model.AllPorts() }
 
 func (s portSet) contains(p uint16) bool {
 	for _, r := range s {

@@ -155,7 +155,7 @@ func exportSet(s ipSet) []IPRange {
 
 func exportPorts(s portSet) []model.PortRange {
 	if len(s) == 0 {
-		return []model.PortRange{model.AllPorts}
+		return []model.PortRange{model.AllPorts()}
 	}
 	return []model.PortRange(s)
 }

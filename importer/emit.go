@@ -2,10 +2,11 @@ package importer
 
 import (
 	"fmt"
+	"ipflow/internal/tomlw"
+	"ipflow/model"
 	"sort"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 )
 
 // nameSep joins a resource group and a name when two resources of one kind share a name. It is
@@ -148,137 +149,6 @@ func (im *importer) names() {
 	im.assignNames("NIC", "NICs", reqs)
 }
 
-// tomlWriter writes the fixture.
-type tomlWriter struct {
-	b []byte
-}
-
-func (w *tomlWriter) line(indent string, s string) {
-	w.b = append(w.b, indent...)
-	w.b = append(w.b, s...)
-	w.b = append(w.b, '\n')
-}
-
-// str writes key = "value".
-func (w *tomlWriter) str(indent, key, val string) {
-	w.b = append(w.b, indent...)
-	w.b = append(w.b, key...)
-	w.b = append(w.b, " = "...)
-	w.b = appendQuoted(w.b, val)
-	w.b = append(w.b, '\n')
-}
-
-func (w *tomlWriter) boolean(indent, key string, v bool) {
-	w.b = append(w.b, indent...)
-	w.b = append(w.b, key...)
-	w.b = append(w.b, " = "...)
-	w.b = strconv.AppendBool(w.b, v)
-	w.b = append(w.b, '\n')
-}
-
-func (w *tomlWriter) integer(indent, key string, v int) {
-	w.b = append(w.b, indent...)
-	w.b = append(w.b, key...)
-	w.b = append(w.b, " = "...)
-	w.b = strconv.AppendInt(w.b, int64(v), 10)
-	w.b = append(w.b, '\n')
-}
-
-// list writes key = ["a", "b"], wrapping long lists over several lines.
-func (w *tomlWriter) list(indent, key string, vals []string) {
-	start := len(w.b)
-	w.b = append(w.b, indent...)
-	w.b = append(w.b, key...)
-	w.b = append(w.b, " = ["...)
-	single := len(w.b)
-	for i, v := range vals {
-		if i > 0 {
-			w.b = append(w.b, ", "...)
-		}
-		w.b = appendQuoted(w.b, v)
-	}
-	w.b = append(w.b, ']')
-	if len(w.b)-start <= 100 {
-		w.b = append(w.b, '\n')
-		return
-	}
-	// Too long for one line: wrap at about 100 columns.
-	w.b = w.b[:single]
-	w.b = append(w.b, '\n')
-	lineStart := len(w.b)
-	w.b = append(w.b, indent...)
-	w.b = append(w.b, "  "...)
-	for i, v := range vals {
-		item := appendQuoted(nil, v)
-		if len(w.b)-lineStart+len(item)+1 > 100 && len(w.b)-lineStart > len(indent)+2 {
-			w.b = append(w.b, '\n')
-			lineStart = len(w.b)
-			w.b = append(w.b, indent...)
-			w.b = append(w.b, "  "...)
-		} else if i > 0 {
-			w.b = append(w.b, ' ')
-		}
-		w.b = append(w.b, item...)
-		w.b = append(w.b, ',')
-	}
-	w.b = append(w.b, '\n')
-	w.b = append(w.b, indent...)
-	w.b = append(w.b, "]\n"...)
-}
-
-// strOrList writes a single value as a string and several as a list.
-func (w *tomlWriter) strOrList(indent, key string, vals []string) {
-	if len(vals) == 1 {
-		w.str(indent, key, vals[0])
-		return
-	}
-	w.list(indent, key, vals)
-}
-
-// comment writes "# text", with anything unprintable in text escaped.
-func (w *tomlWriter) comment(indent, text string) {
-	w.b = append(w.b, indent...)
-	w.b = append(w.b, "# "...)
-	clean := true
-	for _, r := range text {
-		if r < 0x20 || r == 0x7f || r == utf8.RuneError || (r >= 0x80 && r < 0xa0) || r == 0x2028 || r == 0x2029 {
-			clean = false
-			break
-		}
-	}
-	if clean {
-		w.b = append(w.b, text...)
-	} else {
-		q := strconv.QuoteToASCII(text)
-		w.b = append(w.b, q[1:len(q)-1]...)
-	}
-	w.b = append(w.b, '\n')
-}
-
-// appendQuoted appends s as a TOML basic string.
-func appendQuoted(b []byte, s string) []byte {
-	b = append(b, '"')
-	for _, r := range s {
-		switch {
-		case r == '"':
-			b = append(b, '\\', '"')
-		case r == '\\':
-			b = append(b, '\\', '\\')
-		case r == '\n':
-			b = append(b, '\\', 'n')
-		case r == '\t':
-			b = append(b, '\\', 't')
-		case r == '\r':
-			b = append(b, '\\', 'r')
-		case r < 0x20 || r == 0x7f:
-			b = append(b, fmt.Sprintf("\\u%04X", r)...)
-		default:
-			b = utf8.AppendRune(b, r)
-		}
-	}
-	return append(b, '"')
-}
-
 func byName[T any](xs []T, name func(T) string) {
 	sort.Slice(xs, func(i, j int) bool {
 		a, b := name(xs[i]), name(xs[j])
@@ -293,13 +163,13 @@ func byName[T any](xs []T, name func(T) string) {
 // emit names everything and writes the fixture.
 func (im *importer) emit(files []string, st *Stats) []byte {
 	im.names()
-	w := &tomlWriter{b: make([]byte, 0, 1<<16)}
-	w.comment("", "ipflow fixture written by `ipflow import` from:")
+	w := tomlw.New(1 << 16)
+	w.Comment("", "ipflow fixture written by `ipflow import` from:")
 	for _, f := range files {
-		w.comment("", "  "+f)
+		w.Comment("", "  "+f)
 	}
-	w.comment("", "Azure's six default security rules are not listed: ipflow gives them to every NSG.")
-	w.comment("", "Re-run the import to refresh it; what could not be imported was reported as warnings.")
+	w.Comment("", "Azure's six default security rules are not listed: ipflow gives them to every NSG.")
+	w.Comment("", "Re-run the import to refresh it; what could not be imported was reported as warnings.")
 
 	if len(im.usedTags) > 0 {
 		tags := make([]*tagEntry, 0, len(im.usedTags))
@@ -307,11 +177,11 @@ func (im *importer) emit(files []string, st *Stats) []byte {
 			tags = append(tags, t)
 		}
 		byName(tags, func(t *tagEntry) string { return t.name })
-		w.line("", "")
-		w.comment("", "The service tags the rules use, with their IPv4 prefixes from the Service Tags file.")
-		w.line("", "[service_tags]")
+		w.Line("", "")
+		w.Comment("", "The service tags the rules use, with their IPv4 prefixes from the Service Tags file.")
+		w.Line("", "[service_tags]")
 		for _, t := range tags {
-			w.list("", string(appendQuoted(nil, t.name)), t.v4)
+			w.List("", string(model.AppendTOMLString(nil, t.name)), t.v4)
 		}
 		st.ServiceTags = len(tags)
 	}
@@ -322,35 +192,35 @@ func (im *importer) emit(files []string, st *Stats) []byte {
 	}
 	byName(vnets, func(v *outVNet) string { return v.name })
 	for _, v := range vnets {
-		w.line("", "")
+		w.Line("", "")
 		if v.stub {
-			w.comment("", "Not exported: known from a peering, with the address space the peering shows.")
+			w.Comment("", "Not exported: known from a peering, with the address space the peering shows.")
 		}
 		if v.e.id != "" {
-			w.comment("", v.e.id)
+			w.Comment("", v.e.id)
 		}
-		w.line("", "[[vnet]]")
-		w.str("", "name", v.name)
-		w.list("", "address_space", v.space)
+		w.Line("", "[[vnet]]")
+		w.Str("", "name", v.name)
+		w.List("", "address_space", v.space)
 		if len(v.peers) > 0 {
 			peers := make([]string, len(v.peers))
 			for i, p := range v.peers {
 				peers[i] = p.name
 			}
 			sort.Strings(peers)
-			w.list("", "peerings", peers)
+			w.List("", "peerings", peers)
 			st.Peerings += len(peers)
 		}
 		for _, s := range v.subnets {
-			w.line("", "")
-			w.line("  ", "[[vnet.subnet]]")
-			w.str("  ", "name", s.name)
-			w.str("  ", "prefix", s.prefix.String())
+			w.Line("", "")
+			w.Line("  ", "[[vnet.subnet]]")
+			w.Str("  ", "name", s.name)
+			w.Str("  ", "prefix", s.prefix.String())
 			if s.nsg != nil {
-				w.str("  ", "nsg", s.nsg.name)
+				w.Str("  ", "nsg", s.nsg.name)
 			}
 			if len(s.routes) > 0 {
-				w.list("  ", "routes", s.routes)
+				w.List("  ", "routes", s.routes)
 			}
 			st.Subnets++
 		}
@@ -363,24 +233,24 @@ func (im *importer) emit(files []string, st *Stats) []byte {
 	}
 	byName(nsgs, func(n *outNSG) string { return n.name })
 	for _, n := range nsgs {
-		w.line("", "")
+		w.Line("", "")
 		if n.e.id != "" {
-			w.comment("", n.e.id)
+			w.Comment("", n.e.id)
 		}
-		w.line("", "[[nsg]]")
-		w.str("", "name", n.name)
+		w.Line("", "[[nsg]]")
+		w.Str("", "name", n.name)
 		for _, r := range n.rules {
-			w.line("", "")
-			w.line("  ", "[[nsg.rule]]")
-			w.str("  ", "name", r.name)
-			w.integer("  ", "priority", r.priority)
-			w.str("  ", "direction", r.direction)
-			w.str("  ", "access", r.access)
-			w.str("  ", "protocol", r.protocol)
-			w.side("source", &r.src)
-			w.side("destination", &r.dst)
+			w.Line("", "")
+			w.Line("  ", "[[nsg.rule]]")
+			w.Str("  ", "name", r.name)
+			w.Int("  ", "priority", r.priority)
+			w.Str("  ", "direction", r.direction)
+			w.Str("  ", "access", r.access)
+			w.Str("  ", "protocol", r.protocol)
+			side(w, "source", &r.src)
+			side(w, "destination", &r.dst)
 			if r.description != "" {
-				w.str("  ", "description", r.description)
+				w.Str("  ", "description", r.description)
 			}
 			st.Rules++
 		}
@@ -393,68 +263,68 @@ func (im *importer) emit(files []string, st *Stats) []byte {
 	}
 	byName(asgs, func(a *outASG) string { return a.name })
 	for _, a := range asgs {
-		w.line("", "")
+		w.Line("", "")
 		if a.e.id != "" {
-			w.comment("", a.e.id)
+			w.Comment("", a.e.id)
 		}
-		w.line("", "[[asg]]")
-		w.str("", "name", a.name)
+		w.Line("", "[[asg]]")
+		w.Str("", "name", a.name)
 		st.ASGs++
 	}
 
 	vms := im.vms
 	byName(vms, func(v *outVM) string { return v.name })
 	for _, vm := range vms {
-		w.line("", "")
+		w.Line("", "")
 		if vm.e.id != "" {
-			w.comment("", vm.e.id)
+			w.Comment("", vm.e.id)
 		}
-		w.line("", "[[vm]]")
-		w.str("", "name", vm.name)
-		w.str("", "power_state", vm.power)
+		w.Line("", "[[vm]]")
+		w.Str("", "name", vm.name)
+		w.Str("", "power_state", vm.power)
 		for _, n := range vm.nics {
-			w.line("", "")
-			w.line("  ", "[[vm.nic]]")
-			w.str("  ", "name", n.name)
+			w.Line("", "")
+			w.Line("  ", "[[vm.nic]]")
+			w.Str("  ", "name", n.name)
 			if n.nsg != nil {
-				w.str("  ", "nsg", n.nsg.name)
+				w.Str("  ", "nsg", n.nsg.name)
 			}
-			w.boolean("  ", "primary", n.primary)
+			w.Bool("  ", "primary", n.primary)
 			if n.fwd {
-				w.boolean("  ", "ip_forwarding", true)
+				w.Bool("  ", "ip_forwarding", true)
 			}
 			for _, c := range n.ipcs {
-				w.line("", "")
-				w.line("    ", "[[vm.nic.ip_config]]")
-				w.str("    ", "name", c.name)
-				w.str("    ", "private_ip", c.ip.String())
-				w.str("    ", "subnet", c.subnet.vnet.name+"/"+c.subnet.name)
+				w.Line("", "")
+				w.Line("    ", "[[vm.nic.ip_config]]")
+				w.Str("    ", "name", c.name)
+				w.Str("    ", "private_ip", c.ip.String())
+				w.Str("    ", "subnet", c.subnet.vnet.name+"/"+c.subnet.name)
 				if len(c.asgs) > 0 {
 					names := make([]string, len(c.asgs))
 					for i, a := range c.asgs {
 						names[i] = a.name
 					}
-					w.list("    ", "asgs", names)
+					w.List("    ", "asgs", names)
 				}
-				w.boolean("    ", "primary", c.primary)
+				w.Bool("    ", "primary", c.primary)
 				st.IPConfigs++
 			}
 			st.NICs++
 		}
 		st.VMs++
 	}
-	return w.b
+	return w.Bytes()
 }
 
-func (w *tomlWriter) side(which string, s *outSide) {
+func side(w *tomlw.Writer, which string, s *outSide) {
 	if len(s.asgs) > 0 {
 		names := make([]string, len(s.asgs))
 		for i, a := range s.asgs {
 			names[i] = a.name
 		}
-		w.list("  ", which+"_asgs", names)
+		w.List("  ", which+"_asgs", names)
 	} else {
-		w.strOrList("  ", which, s.addrs)
+		w.StrOrList("  ", which, s.addrs)
 	}
-	w.strOrList("  ", which+"_ports", s.ports)
+	w.StrOrList("  ", which+"_ports", s.ports)
 }

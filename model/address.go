@@ -14,10 +14,10 @@ const (
 )
 
 // AzurePlatformIP is the virtual IP of the Azure host (DNS, DHCP, health probes, WireServer).
-var AzurePlatformIP = netip.MustParseAddr("168.63.129.16")
+func AzurePlatformIP() netip.Addr { return netip.AddrFrom4([4]byte{168, 63, 129, 16}) }
 
 // AzureIMDSIP is the Instance Metadata Service address.
-var AzureIMDSIP = netip.MustParseAddr("169.254.169.254")
+func AzureIMDSIP() netip.Addr { return netip.AddrFrom4([4]byte{169, 254, 169, 254}) }
 
 // AddressKind says what an Address holds.
 type AddressKind uint8

@@ -4,9 +4,9 @@ package model
 // (as the REST API's Default Security Rules - List returns them).
 var defaultRules = func() []*Rule {
 	tag := func(t string) Side {
-		return Side{Addresses: []Address{{Kind: TagAddress, Tag: t}}, Ports: []PortRange{AllPorts}}
+		return Side{Addresses: []Address{{Kind: TagAddress, Tag: t}}, Ports: []PortRange{AllPorts()}}
 	}
-	any := Side{Addresses: []Address{{Kind: AnyAddress}}, Ports: []PortRange{AllPorts}}
+	any := Side{Addresses: []Address{{Kind: AnyAddress}}, Ports: []PortRange{AllPorts()}}
 	mk := func(name string, d Direction, prio int, src, dst Side, a Access, desc string) *Rule {
 		return &Rule{Name: name, Kind: DefaultRule, Priority: prio, Direction: d, Access: a,
 			Protocol: AnyProtocol, Source: src, Destination: dst, Description: desc}

@@ -19,7 +19,6 @@ func fuzzSeeds(f *testing.F) {
 		f.Add(data)
 	}
 	f.Add([]byte(base))
-	f.Add(GenerateLarge(5, 3, 4))
 	for _, s := range []string{
 		"[[nsg]]\nname = \"n\"\nrule = [{ name = \"a\", priority = 100, direction = \"Inbound\", access = \"Allow\", protocol = \"Tcp\", source = \"*\", destination = \"*\" }]\n",
 		"[service_tags]\n\"A.b\" = [\"1.2.3.0/24\"]\n[[admin_rule]]\nname = \"x\"\npriority = 1\ndirection = \"Outbound\"\naccess = \"AlwaysAllow\"\nprotocol = \"Any\"\nsource = \"a.B\"\ndestination = [\"10.0.0.0/8\", \"Internet\"]\n",

@@ -60,7 +60,7 @@ func TestLoadSpecExample(t *testing.T) {
 	// Rules: every field, and positions of [[nsg.rule]] and inline-array rules.
 	https := env.NSGs[0].Rules[0]
 	want := &Rule{Name: "allow-https", Kind: CustomRule, Priority: 100, Direction: Inbound, Access: Allow, Protocol: TCP,
-		Source:      Side{Addresses: []Address{{Kind: TagAddress, Tag: "Internet"}}, Ports: []PortRange{AllPorts}},
+		Source:      Side{Addresses: []Address{{Kind: TagAddress, Tag: "Internet"}}, Ports: []PortRange{AllPorts()}},
 		Destination: Side{Addresses: []Address{{Kind: AnyAddress}}, Ports: []PortRange{{443, 443}, {8000, 8080}}},
 		Description: "Public HTTPS", Pos: Pos{"spec.toml", 32}}
 	if !rulesEqual(https, want) {

@@ -9,12 +9,12 @@ import (
 // PortRange is an inclusive range of ports. * is 0-65535.
 type PortRange struct{ Lo, Hi uint16 }
 
-// AllPorts is *.
-var AllPorts = PortRange{0, 65535}
+// AllPorts is *: every port.
+func AllPorts() PortRange { return PortRange{0, 65535} }
 
 func (r PortRange) String() string {
 	switch {
-	case r == AllPorts:
+	case r == AllPorts():
 		return "*"
 	case r.Lo == r.Hi:
 		return strconv.Itoa(int(r.Lo))
@@ -29,7 +29,7 @@ func (r PortRange) Contains(p uint16) bool { return r.Lo <= p && p <= r.Hi }
 func ParsePortRange(s string) (PortRange, error) {
 	s = strings.TrimSpace(s)
 	if s == "*" {
-		return AllPorts, nil
+		return AllPorts(), nil
 	}
 	lo, hi, isRange := strings.Cut(s, "-")
 	a, err := parsePort(lo, s)

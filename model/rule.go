@@ -74,7 +74,7 @@ func (l *loader) readRule(t *tab, name string, named, admin bool) (r *Rule, ok b
 			if key == "destination_ports" {
 				side = r.Destination
 			}
-			if len(side.Ports) == 1 && side.Ports[0] == AllPorts {
+			if len(side.Ports) == 1 && side.Ports[0] == AllPorts() {
 				continue
 			}
 			t.warnf(key, "%s %s: protocol %s has no ports, so Azure ignores them; use * or leave %s out", key, FormatPorts(side.Ports), r.Protocol, key)
@@ -183,7 +183,7 @@ func looksLikeTag(s string) bool {
 func (l *loader) readPorts(t *tab, key string) []PortRange {
 	v, ok := t.m[key]
 	if !ok {
-		return []PortRange{AllPorts}
+		return []PortRange{AllPorts()}
 	}
 	one := func(e any) (PortRange, bool) {
 		switch x := e.(type) {
@@ -213,7 +213,7 @@ func (l *loader) readPorts(t *tab, key string) []PortRange {
 	case []any:
 		if len(x) == 0 {
 			t.errf(key, "%s: empty; leave %s out or use \"*\" for every port", key, key)
-			return []PortRange{AllPorts}
+			return []PortRange{AllPorts()}
 		}
 		out = make([]PortRange, 0, len(x))
 		for _, e := range x {
@@ -227,7 +227,7 @@ func (l *loader) readPorts(t *tab, key string) []PortRange {
 		}
 	}
 	if len(out) == 0 {
-		return []PortRange{AllPorts}
+		return []PortRange{AllPorts()}
 	}
 	return out
 }

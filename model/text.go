@@ -1,26 +1,132 @@
 package model
 
 import (
+	"fmt"
 	"strconv"
 	"strings"
 	"unicode"
+	"unicode/utf16"
+	"unicode/utf8"
 )
 
-// Printable returns s with control characters, escape sequences and other unprintable runes
-// escaped, so that a name from a fixture can never drive the terminal it is shown on.
-func Printable(s string) string {
-	clean := true
+// The one rule for every output (terminal text, JSON, TOML): a rune for which mustEscape is true
+// never reaches it raw. Names, paths and values come from fixtures, exports and file systems that
+// other people control; raw, these runes could drive a terminal (C0 and C1 controls, DEL: escape
+// sequences, OSC 52 clipboard writes) or make text read other than it is (the bidi controls).
+// Printable escapes for text, AppendTOMLString for TOML and EscapeJSON for JSON.
+
+// mustEscape reports whether r may never be written raw: C0 controls, DEL, C1 controls, the bidi
+// controls (U+200E/F, U+202A-E, U+2066-9), the line and paragraph separators, invalid UTF-8
+// (utf8.RuneError) and every other rune that is not printable.
+func mustEscape(r rune) bool {
+	switch {
+	case r < 0x20 || (r >= 0x7f && r < 0xa0):
+		return true
+	case r == 0x200e || r == 0x200f || (r >= 0x202a && r <= 0x202e) || (r >= 0x2066 && r <= 0x2069):
+		return true
+	case r == 0x2028 || r == 0x2029 || r == utf8.RuneError:
+		return true
+	}
+	return !unicode.IsPrint(r) && r != ' '
+}
+
+// needsEscape reports whether s holds a rune that mustEscape.
+func needsEscape(s string) bool {
 	for _, r := range s {
-		if !unicode.IsPrint(r) || r == unicode.ReplacementChar {
+		if mustEscape(r) {
+			return true
+		}
+	}
+	return false
+}
+
+// Printable returns s with control characters, escape sequences, bidi controls and other
+// unprintable runes escaped (Go style: \x1b, \u202e, and then \\ and \" too), so that a name from a
+// fixture can never drive the terminal it is shown on. Text without such runes is returned
+// unchanged.
+func Printable(s string) string {
+	if !needsEscape(s) {
+		return s
+	}
+	var b strings.Builder
+	for i, w := 0, 0; i < len(s); i += w {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		w = n
+		switch {
+		case r == utf8.RuneError && n == 1:
+			fmt.Fprintf(&b, `\x%02x`, s[i])
+		case r == '\\' || r == '"':
+			b.WriteByte('\\') // escaped text is unambiguous: a backslash starts an escape
+			b.WriteRune(r)
+		case !mustEscape(r):
+			b.WriteString(s[i : i+n])
+		default:
+			q := strconv.QuoteRuneToASCII(r) // '\x1b', '\u202e', '\n'
+			b.WriteString(q[1 : len(q)-1])
+		}
+	}
+	return b.String()
+}
+
+// AppendTOMLString appends s as a TOML basic string: quotes and backslashes escaped, and every
+// rune that mustEscape written as \uXXXX (invalid UTF-8 as \uFFFD, which TOML cannot hold raw).
+func AppendTOMLString(b []byte, s string) []byte {
+	b = append(b, '"')
+	for i, w := 0, 0; i < len(s); i += w {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		w = n
+		switch {
+		case r == '"':
+			b = append(b, '\\', '"')
+		case r == '\\':
+			b = append(b, '\\', '\\')
+		case r == '\n':
+			b = append(b, '\\', 'n')
+		case r == '\t':
+			b = append(b, '\\', 't')
+		case r == '\r':
+			b = append(b, '\\', 'r')
+		case r > 0xffff && mustEscape(r):
+			b = fmt.Appendf(b, "\\U%08X", r)
+		case mustEscape(r):
+			b = fmt.Appendf(b, "\\u%04X", r)
+		default:
+			b = append(b, s[i:i+n]...)
+		}
+	}
+	return append(b, '"')
+}
+
+// EscapeJSON rewrites JSON text (as encoding/json writes it) so that no rune that mustEscape
+// appears raw: encoding/json escapes C0 controls and the line separators, but leaves DEL, C1
+// controls and the bidi controls as they are. Outside strings JSON text is ASCII, so every such
+// rune is inside a string and becomes a \u escape there (a surrogate pair above U+FFFF).
+func EscapeJSON(js []byte) []byte {
+	clean := true
+	for i := 0; i < len(js); i++ {
+		if c := js[i]; c == 0x7f || c >= 0x80 {
 			clean = false
 			break
 		}
 	}
-	if clean {
-		return s
+	if clean || !needsEscape(string(js)) {
+		return js
 	}
-	q := strconv.QuoteToGraphic(s)
-	return q[1 : len(q)-1]
+	out := make([]byte, 0, len(js)+64)
+	for i, w := 0, 0; i < len(js); i += w {
+		r, n := utf8.DecodeRune(js[i:])
+		w = n
+		switch {
+		case !mustEscape(r) || r < 0x20:
+			out = append(out, js[i:i+n]...)
+		case r > 0xffff:
+			hi, lo := utf16.EncodeRune(r)
+			out = fmt.Appendf(out, "\\u%04x\\u%04x", hi, lo)
+		default:
+			out = fmt.Appendf(out, "\\u%04x", r)
+		}
+	}
+	return out
 }
 
 // Suggest returns the candidate closest to name (case-insensitively), if it is close enough

@@ -11,6 +11,7 @@ import (
 
 	"ipflow/engine"
 	"ipflow/fixtures"
+	"ipflow/internal/estategen"
 	"ipflow/model"
 )
 
@@ -53,7 +54,7 @@ func benchEngine(tb testing.TB) *engine.Engine {
 }
 
 func generated(vms, nsgs, rules int) (*engine.Engine, error) {
-	env, err := model.Load(model.Source{Name: "generated.toml", Data: model.GenerateLarge(vms, nsgs, rules)})
+	env, err := model.Load(model.Source{Name: "generated.toml", Data: estategen.Large(vms, nsgs, rules)})
 	if err != nil {
 		return nil, err
 	}
@@ -63,7 +64,7 @@ func generated(vms, nsgs, rules int) (*engine.Engine, error) {
 // bigNSGEngine has VMs whose subnet NSG and NIC NSG have 1000 rules each.
 func bigNSGEngine(tb testing.TB) *engine.Engine {
 	tb.Helper()
-	env, err := model.Load(model.Source{Name: "big.toml", Data: model.GenerateLarge(10, 2, 1000)})
+	env, err := model.Load(model.Source{Name: "big.toml", Data: estategen.Large(10, 2, 1000)})
 	if err != nil {
 		tb.Fatalf("loading the generated environment: %v", err)
 	}

@@ -13,6 +13,7 @@ import (
 	"ipflow/engine"
 	"ipflow/fixtures"
 	"ipflow/flows"
+	"ipflow/internal/estategen"
 	"ipflow/model"
 )
 
@@ -113,7 +114,7 @@ func randomFlows(env *model.Environment, n int, rng *rand.Rand) []flows.Fields {
 func TestBatchAgreesWithVerify(t *testing.T) {
 	for _, env := range []*model.Environment{
 		model.MustLoad(fixtures.Sample()...),
-		model.MustLoad(model.Source{Name: "gen.toml", Data: model.GenerateLarge(300, 20, 40)}),
+		model.MustLoad(model.Source{Name: "gen.toml", Data: estategen.Large(300, 20, 40)}),
 	} {
 		e := engine.Compile(env)
 		rng := rand.New(rand.NewPCG(uint64(len(env.VMs)), 7))

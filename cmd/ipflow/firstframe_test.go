@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"io"
+	"ipflow/internal/estategen"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -10,8 +11,6 @@ import (
 	"sync"
 	"testing"
 	"time"
-
-	"ipflow/model"
 )
 
 var (
@@ -27,7 +26,7 @@ func bigEstate(tb testing.TB) string {
 			tb.Fatal(err)
 		}
 		bigPath = filepath.Join(dir, "estate.toml")
-		if err := os.WriteFile(bigPath, model.GenerateLarge(10000, 2000, 50), 0o644); err != nil {
+		if err := os.WriteFile(bigPath, estategen.Large(10000, 2000, 50), 0o644); err != nil {
 			tb.Fatal(err)
 		}
 	})

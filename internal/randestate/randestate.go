@@ -16,7 +16,7 @@ import (
 
 // Interesting collects addresses and ports around every boundary the environment mentions.
 func Interesting(env *model.Environment) ([]netip.Addr, []engine.Port) {
-	addrs := []netip.Addr{model.AzurePlatformIP, model.AzureIMDSIP, netip.MustParseAddr("13.107.21.200"),
+	addrs := []netip.Addr{model.AzurePlatformIP(), model.AzureIMDSIP(), netip.MustParseAddr("13.107.21.200"),
 		netip.MustParseAddr("172.31.0.100"), netip.MustParseAddr("100.64.0.1"), netip.MustParseAddr("8.8.8.8"),
 		netip.MustParseAddr("0.0.0.1"), netip.MustParseAddr("255.255.255.255"), netip.MustParseAddr("224.0.0.1")}
 	ports := []engine.Port{0, 1, 22, 25, 53, 80, 123, 443, 1433, 3389, 8080, 60000, 65535}

@@ -148,7 +148,7 @@ func (x *Expander) Side(s model.Side, local bool) []Item {
 			case model.TagInternet:
 				out = append(out, x.inet...)
 			case model.TagAzureLoadBalancer:
-				out = append(out, Item{netip.PrefixFrom(model.AzurePlatformIP, 32), "AzureLoadBalancer: the Azure host"})
+				out = append(out, Item{netip.PrefixFrom(model.AzurePlatformIP(), 32), "AzureLoadBalancer: the Azure host"})
 			default:
 				for _, p := range x.env.ServiceTags[a.Tag] {
 					out = append(out, Item{p, "service tag " + a.Tag})
@@ -179,7 +179,7 @@ func VirtualNetwork(s *model.Subnet) []Item {
 		add(p.AddressSpace, "VirtualNetwork: peered VNet "+p.Name)
 		add(p.OnPremPrefixes, "VirtualNetwork: on-premises of peered VNet "+p.Name)
 	}
-	add([]netip.Prefix{netip.PrefixFrom(model.AzurePlatformIP, 32)}, "VirtualNetwork: the Azure host")
+	add([]netip.Prefix{netip.PrefixFrom(model.AzurePlatformIP(), 32)}, "VirtualNetwork: the Azure host")
 	add(s.Routes, "VirtualNetwork: route on subnet "+s.Path())
 	return out
 }
