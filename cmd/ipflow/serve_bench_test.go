@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"fmt"
+	"ipflow/internal/estategen"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -16,8 +17,6 @@ import (
 
 	"github.com/charmbracelet/x/ansi"
 	gossh "golang.org/x/crypto/ssh"
-
-	"ipflow/model"
 )
 
 // BenchmarkServeIdleSessionMemory measures what idle UI sessions add to a served process's
@@ -33,7 +32,7 @@ func BenchmarkServeIdleSessionMemory(b *testing.B) {
 	b.Run("sample/20", func(b *testing.B) { serveMemory(b, bin, "", 20, "contoso-westeurope", 2*20) })
 	b.Run("10kVMs/100", func(b *testing.B) {
 		est := filepath.Join(b.TempDir(), "large.toml")
-		if err := os.WriteFile(est, model.GenerateLarge(10000, 2000, 50), 0o644); err != nil {
+		if err := os.WriteFile(est, estategen.Large(10000, 2000, 50), 0o644); err != nil {
 			b.Fatal(err)
 		}
 		serveMemory(b, bin, est, 100, "10000 VMs", 200)
