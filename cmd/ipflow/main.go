@@ -38,12 +38,16 @@ Flow flags (as az network watcher test-ip-flow):
   --protocol tcp|udp|icmp|esp|ah  --local IP:PORT  --remote IP:PORT
 
 -f PATH may repeat; a directory loads every *.toml in it. Without -f, the embedded sample is used.
+Large estates load from a snapshot in the user's cache directory when unchanged; --no-cache (any
+command) loads without it.
 Exit codes: 0 a verdict was given, the check passed or every flow test passed; 1 check found
 errors or a flow test failed; 2 any other error (for --batch: any line was bad).
 `
 
 func main() {
-	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+	args, noCache := withoutNoCache(os.Args[1:])
+	cacheEnabled = !noCache
+	os.Exit(run(args, os.Stdout, os.Stderr))
 }
 
 // run is the whole program, minus the process: it returns the exit code.
@@ -195,7 +199,7 @@ func readEstate(paths []string, stage func(files int, bytes int64)) (*model.Envi
 		}
 		stage(len(srcs), n)
 	}
-	return model.Load(srcs...)
+	return loadSources(srcs)
 }
 
 // loadFailed prints why the fixtures did not load, every error and warning a line, and

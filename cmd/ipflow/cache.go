@@ -1,0 +1,66 @@
+package main
+
+import (
+	"sync"
+
+	"ipflow/model"
+	"ipflow/snapshot"
+)
+
+// The snapshot cache (os.UserCacheDir()/ipflow) makes loading an unchanged large estate fast.
+// It is on for this process's own command line (main), off for tests calling run, and off with
+// --no-cache, which any command accepts anywhere before a "--".
+var cacheEnabled bool
+
+// minCachedSize is the total size of fixtures below which the cache is not used: they load in
+// a few milliseconds anyway.
+const minCachedSize = 256 << 10
+
+// openCache opens the cache once, when a large estate is first loaded; nil when it cannot be
+// (no cache directory, unreadable executable): ipflow then loads without it.
+var openCache = sync.OnceValue(func() *snapshot.Cache {
+	id, err := snapshot.ExecutableID()
+	if err != nil {
+		return nil
+	}
+	c, err := snapshot.Open(versionString() + "\n" + id)
+	if err != nil {
+		return nil
+	}
+	return c
+})
+
+// loadSources is model.Load, through the snapshot cache for large estates.
+func loadSources(srcs []model.Source) (*model.Environment, error) {
+	var c *snapshot.Cache
+	if cacheEnabled && totalSize(srcs) >= minCachedSize {
+		c = openCache()
+	}
+	env, _, err := c.Load(srcs...)
+	return env, err
+}
+
+func totalSize(srcs []model.Source) int {
+	n := 0
+	for _, s := range srcs {
+		n += len(s.Data)
+	}
+	return n
+}
+
+// withoutNoCache removes --no-cache (or -no-cache) from the arguments before a "--", and says
+// whether it was there.
+func withoutNoCache(args []string) (rest []string, noCache bool) {
+	rest = make([]string, 0, len(args))
+	for i, a := range args {
+		if a == "--" {
+			return append(rest, args[i:]...), noCache
+		}
+		if a == "--no-cache" || a == "-no-cache" {
+			noCache = true
+			continue
+		}
+		rest = append(rest, a)
+	}
+	return rest, noCache
+}
