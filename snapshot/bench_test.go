@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"ipflow/engine"
+	"ipflow/internal/estategen"
 	"ipflow/model"
 )
 
@@ -13,7 +14,7 @@ import (
 // NSGs of 50 rules, 21 MB of TOML), as every command does it: key the input files, read and
 // check the snapshot, decode it and compile the engine.
 func BenchmarkWarmLoad10k(b *testing.B) {
-	srcs := []model.Source{{Name: "large.toml", Data: model.GenerateLarge(10000, 2000, 50)}}
+	srcs := []model.Source{{Name: "large.toml", Data: estategen.Large(10000, 2000, 50)}}
 	c, err := OpenDir(b.TempDir(), "bench")
 	if err != nil {
 		b.Fatal(err)
@@ -35,7 +36,7 @@ func BenchmarkWarmLoad10k(b *testing.B) {
 
 // BenchmarkDecode10k is the decoding alone.
 func BenchmarkDecode10k(b *testing.B) {
-	srcs := []model.Source{{Name: "large.toml", Data: model.GenerateLarge(10000, 2000, 50)}}
+	srcs := []model.Source{{Name: "large.toml", Data: estategen.Large(10000, 2000, 50)}}
 	key := NewKey("bench", srcs)
 	data, err := Encode(key, model.MustLoad(srcs...))
 	if err != nil {

@@ -16,6 +16,7 @@ import (
 
 	"ipflow/engine"
 	"ipflow/fixtures"
+	"ipflow/internal/estategen"
 	"ipflow/internal/randestate"
 	"ipflow/model"
 )
@@ -26,7 +27,7 @@ func estates(t testing.TB) map[string][]model.Source {
 	t.Helper()
 	out := map[string][]model.Source{
 		"sample":    fixtures.Sample(),
-		"generated": {{Name: "gen.toml", Data: model.GenerateLarge(450, 20, 50)}},
+		"generated": {{Name: "gen.toml", Data: estategen.Large(450, 20, 50)}},
 		"warnings": {{Name: "w.toml", Data: []byte(`
 [[vnet]]
 name = "v"
@@ -327,7 +328,7 @@ func TestPermissions(t *testing.T) {
 // Concurrent runs writing the same snapshot leave one whole snapshot and no temporary files.
 func TestConcurrentWriters(t *testing.T) {
 	dir := t.TempDir()
-	srcs := []model.Source{{Name: "gen.toml", Data: model.GenerateLarge(300, 20, 40)}}
+	srcs := []model.Source{{Name: "gen.toml", Data: estategen.Large(300, 20, 40)}}
 	want := verdicts(t, model.MustLoad(srcs...))
 	var wg sync.WaitGroup
 	for range 8 {

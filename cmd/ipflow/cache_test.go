@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"ipflow/model"
+	"ipflow/internal/estategen"
 )
 
 // TestMain gives the binaries that tests run a cache directory of their own: no test reads or
@@ -56,7 +56,7 @@ func TestSnapshotCacheEndToEnd(t *testing.T) {
 	bin := buildBinary(t)
 	dir := t.TempDir()
 	estate := filepath.Join(dir, "estate.toml")
-	if err := os.WriteFile(estate, model.GenerateLarge(1500, 60, 20), 0o644); err != nil {
+	if err := os.WriteFile(estate, estategen.Large(1500, 60, 20), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	cacheHome := filepath.Join(dir, "cache")
@@ -126,7 +126,7 @@ func TestSnapshotCacheEndToEnd(t *testing.T) {
 	}
 
 	// A changed estate is another snapshot (the old one is kept for a while, unused).
-	os.WriteFile(estate, model.GenerateLarge(1500, 60, 21), 0o644)
+	os.WriteFile(estate, estategen.Large(1500, 60, 21), 0o644)
 	if got := runBin(verify...); got == "" {
 		t.Fatal("no output")
 	}
@@ -142,7 +142,7 @@ func BenchmarkProcessVerify10k(b *testing.B) {
 	bin := buildBinary(b)
 	dir := b.TempDir()
 	estate := filepath.Join(dir, "estate.toml")
-	if err := os.WriteFile(estate, model.GenerateLarge(10000, 2000, 50), 0o644); err != nil {
+	if err := os.WriteFile(estate, estategen.Large(10000, 2000, 50), 0o644); err != nil {
 		b.Fatal(err)
 	}
 	cacheHome := filepath.Join(dir, "cache")
