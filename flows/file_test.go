@@ -204,3 +204,33 @@ func TestSampleFlowsPass(t *testing.T) {
 		}
 	}
 }
+
+// A recording reads back as the same flows, whatever characters the names hold.
+func TestRecordRoundTrip(t *testing.T) {
+	names := []string{`quote " backslash \ tab` + "\t", "esc \x1b[31m bell \a", "ünïcødé ✓", "bidi \u202e"}
+	var b strings.Builder
+	for _, n := range names {
+		b.WriteString(strings.Replace(okFlow, `name = "ok"`, "name = "+strconvQuoteTOML(n), 1))
+	}
+	f, err := flows.Load(false, model.Source{Name: "a.toml", Data: []byte(b.String())})
+	if err != nil {
+		t.Fatal(err)
+	}
+	outs, err := f.Run(sample)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := flows.Record(outs)
+	back, err := flows.Load(false, model.Source{Name: "rec.toml", Data: rec})
+	if err != nil {
+		t.Fatalf("%v\n%s", err, rec)
+	}
+	for i, fl := range back.Flows {
+		if fl.Name != names[i] || fl.Fields != f.Flows[i].Fields || fl.Expect != flows.ExpectAllow || fl.Rule != "securityRules/allow-https" || fl.NSG != "web-nic-nsg" {
+			t.Errorf("flow %d read back as %+v", i, fl)
+		}
+	}
+}
+
+// strconvQuoteTOML writes s as a TOML basic string with \uXXXX escapes for control characters.
+func strconvQuoteTOML(s string) string { return string(model.AppendTOMLString(nil, s)) }
