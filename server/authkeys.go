@@ -21,9 +21,10 @@ type authorizedKeys struct {
 	path string
 	log  *slog.Logger
 
-	mu    sync.Mutex
-	stamp fileStamp
-	keys  map[string]bool // key.Marshal() of every usable key
+	mu      sync.Mutex
+	stamp   fileStamp
+	keys    map[string]bool // key.Marshal() of every usable key
+	lastErr string          // the read error last logged, so a missing file is logged once
 }
 
 // fileStamp tells whether a file changed since it was last read.
@@ -74,18 +75,18 @@ func (a *authorizedKeys) allowed(key gossh.PublicKey) bool {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	fi, err := os.Stat(a.path)
+	if err == nil && stampOf(fi) != a.stamp {
+		err = a.reload(fi)
+	}
 	if err != nil {
-		a.log.Error("authorized keys cannot be read: refusing every login until it can", "path", a.path, "err", err)
+		if err.Error() != a.lastErr {
+			a.log.Error("authorized keys cannot be read: refusing every login until they can", "path", a.path, "err", err)
+			a.lastErr = err.Error()
+		}
 		a.keys, a.stamp = nil, fileStamp{}
 		return false
 	}
-	if s := stampOf(fi); s != a.stamp {
-		if err := a.reload(fi); err != nil {
-			a.log.Error("authorized keys cannot be read: refusing every login until it can", "path", a.path, "err", err)
-			a.keys = nil
-			return false
-		}
-	}
+	a.lastErr = ""
 	return a.keys[string(key.Marshal())]
 }
 

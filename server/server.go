@@ -195,9 +195,7 @@ func (s *Server) Serve() error {
 	if ln == nil {
 		return errors.New("server: Serve before Listen")
 	}
-	if len(s.cfg.Fixtures) > 0 {
-		go s.watch()
-	}
+	go s.watch()
 	s.log.Info("listening", "address", ln.Addr().String(), "max_sessions", s.cfg.MaxSessions, "idle_timeout", s.cfg.IdleTimeout.String())
 	err := s.ssh.Serve(ln)
 	if errors.Is(err, ssh.ErrServerClosed) {
@@ -276,7 +274,8 @@ func (s *Server) Reload() error {
 	return nil
 }
 
-// watch reloads when a fixture file changes, once it has stopped changing for one poll.
+// watch reloads when a fixture file changes, once it has stopped changing for one poll, and
+// closes the sessions of keys taken out of the authorized keys.
 func (s *Server) watch() {
 	t := time.NewTicker(s.cfg.Poll)
 	defer t.Stop()
@@ -286,6 +285,10 @@ func (s *Server) watch() {
 		case <-s.stop:
 			return
 		case <-t.C:
+		}
+		s.revoke()
+		if len(s.cfg.Fixtures) == 0 {
+			continue
 		}
 		cur := fixtureStamp(s.cfg.Fixtures)
 		s.mu.Lock()
@@ -302,6 +305,17 @@ func (s *Server) watch() {
 		pending = ""
 		s.log.Info("fixtures changed: reloading")
 		_ = s.Reload()
+	}
+}
+
+// revoke ends the sessions whose key is no longer in the authorized keys: removing a key
+// takes effect on open sessions too, not only on the next login.
+func (s *Server) revoke() {
+	for _, ss := range s.openSessions() {
+		if k := ss.ssh.PublicKey(); k != nil && !s.keys.allowed(k) {
+			s.log.Info("session closed: its key was removed from the authorized keys", "session", ss.id, "key", ss.fingerprint())
+			ss.end("your key was removed from the authorized keys")
+		}
 	}
 }
 

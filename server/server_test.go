@@ -355,6 +355,8 @@ func TestAuthorizedKeysAreReadAgainOnChange(t *testing.T) {
 	if _, err := h.dial([]gossh.AuthMethod{gossh.PublicKeys(second)}, nil); err == nil {
 		t.Fatal("a key not yet listed was let in")
 	}
+	u := h.openUI(t, h.client(t), 80, 24, nil)
+	u.waitFor(t, "Virtual machines")
 	content := "not a key\nfrom=\"10.0.0.0/8\" " + authorizedLine(h.user) + authorizedLine(second)
 	if err := os.WriteFile(h.cfg.AuthorizedKeys, []byte(content), 0o600); err != nil {
 		t.Fatal(err)
@@ -366,6 +368,10 @@ func TestAuthorizedKeysAreReadAgainOnChange(t *testing.T) {
 	c.Close()
 	if _, err := h.dial([]gossh.AuthMethod{gossh.PublicKeys(h.user)}, nil); err == nil {
 		t.Fatal("a key whose only line now has from= (unsupported) was let in")
+	}
+	// The removed key's open session is closed too.
+	if code := u.wait(t); code != 1 || !strings.Contains(u.errb.String(), "ipflow: session closed: your key was removed from the authorized keys") {
+		t.Errorf("open session of a removed key: exit %d, stderr %q", code, u.errb.String())
 	}
 	logs := h.logs.String()
 	for _, want := range []string{h.cfg.AuthorizedKeys + ":1", h.cfg.AuthorizedKeys + ":2", "option=from"} {
