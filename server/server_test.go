@@ -618,3 +618,33 @@ func TestAuditNamesAreEscaped(t *testing.T) {
 		t.Fatal("escape sequences in the audit record")
 	}
 }
+
+// A name in a fixture with terminal escapes reaches neither a client's terminal nor the logs
+// raw: not through the UI, not through a command, not through the audit log.
+func TestHostileFixtureNamesNeverReachTheTerminalRaw(t *testing.T) {
+	fixture := filepath.Join(t.TempDir(), "estate.toml")
+	writeFixture(t, fixture, 443)
+	data, _ := os.ReadFile(fixture)
+	const evil = "\x1b]0;pwned\x07\x1b[2J"
+	data = bytes.Replace(data, []byte(`name = "web"`), []byte(`name = "web\u001b]0;pwned\u0007\u001b[2J"`), 1)
+	if err := os.WriteFile(fixture, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	h := start(t, func(c *Config) { c.Fixtures = []string{fixture} })
+	if h.srv.Estate().Engine.Environment().VMs[0].Name != "web"+evil {
+		t.Fatalf("the fixture did not load the hostile name: %q", h.srv.Estate().Engine.Environment().VMs[0].Name)
+	}
+	c := h.client(t)
+	u := h.openUI(t, c, 100, 30, nil)
+	u.waitFor(t, `web\x1b]0;pwned\a\x1b[2J`)
+	u.in.Write([]byte("\r"))
+	u.waitFor(t, "web-nic")
+	_, errOut, _ := h.exec(t, c, "verify "+shellQuote("web"+evil)+" inbound tcp 10.0.1.4:1 1.2.3.4:5", "")
+	for where, s := range map[string]string{"ui": u.out.String(), "command": errOut, "audit": h.audit.String(), "log": h.logs.String()} {
+		if strings.Contains(s, "\x1b]0;pwned") {
+			t.Errorf("the raw name reached the %s: %q", where, s)
+		}
+	}
+}
+
+func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }

@@ -85,6 +85,8 @@ func TestServedSubcommandsMatchTheCommandLine(t *testing.T) {
 		{"", []string{"verify", "--vm", "web-01"}},
 		{"", []string{"rules", "--vm", "web-01"}},
 		{"", []string{"reach", "--vm", "web-01", "--direction", "inbound", "--protocol", "tcp", "--port", "443"}},
+		{"", []string{"lint"}},
+		{"", []string{"lint", "-o", "json", "--fail-on", "note"}},
 		{sampleFlows(t), []string{"test", "-"}},
 		{failingFlows(t), []string{"test", "-", "-o", "json"}},
 		{"", []string{"version"}},
@@ -112,6 +114,7 @@ func TestServedSubcommandsMatchTheCommandLine(t *testing.T) {
 	for _, args := range [][]string{
 		{"reach", "-f", "/etc", "--vm", "web-01", "--direction", "inbound", "--protocol", "tcp", "--port", "443"},
 		{"rules", "-f", "/etc", "--vm", "web-01"},
+		{"lint", "-f", "/etc"},
 		{"test", "/etc/passwd"},
 		{"test", "-", "--junit", "/tmp/x.xml"},
 	} {
