@@ -97,6 +97,12 @@ func TestGolden(t *testing.T) {
 	})
 }
 
+// goldenFrame compares the frame, escape codes stripped, with its golden file.
+func goldenFrame(t *testing.T, m tea.Model) {
+	t.Helper()
+	golden.RequireEqual(t, []byte(frame(m)+"\n"))
+}
+
 // asciiFrame is the frame as a NO_COLOR terminal gets it: the Ascii colour profile.
 func asciiFrame(t *testing.T, m tea.Model) []byte {
 	t.Helper()

@@ -55,6 +55,13 @@ type KeyMap struct {
 
 	// Rule tables.
 	Expand key.Binding // enter/space: expand the rule's tags and ASGs
+
+	// Whole-estate analysis: reach (NIC screen), matrix and lint (VM list).
+	Reach, Matrix, Lint key.Binding
+	QueryDirection      key.Binding // tab: inbound ↔ outbound
+	QueryProtocol       key.Binding // t: the next protocol
+	QueryPort           key.Binding // : edit the port
+	CellLeft, CellRight key.Binding // ←/→ in the matrix
 }
 
 // DefaultKeyMap is the UI's keys: arrows and vi keys, / filters or searches, esc goes back,
@@ -127,6 +134,15 @@ func DefaultKeyMap() *KeyMap {
 		CopyCmd:      b([]string{"c"}, "c", "copy commands"),
 
 		Expand: b([]string{"enter", "space"}, "enter", "expand tags/ASGs"),
+
+		Reach:          b([]string{"a"}, "a", "who can reach it"),
+		Matrix:         b([]string{"m"}, "m", "VM × VM matrix"),
+		Lint:           b([]string{"L"}, "L", "lint findings"),
+		QueryDirection: b([]string{"tab"}, "tab", "inbound/outbound"),
+		QueryProtocol:  b([]string{"t"}, "t", "protocol"),
+		QueryPort:      b([]string{":"}, ":", "port"),
+		CellLeft:       b([]string{"left", "h"}, "←/h", "column left"),
+		CellRight:      b([]string{"right", "l"}, "→/l", "column right"),
 	}
 }
 

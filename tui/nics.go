@@ -37,8 +37,8 @@ func (s *nicsScreen) help() help.KeyMap {
 	k := s.c.keys
 	sel := with(k.Select, "enter", "flow form")
 	return helpMap{
-		short: []key.Binding{with(k.Down, "↑/↓", "move"), sel, k.Effective, k.Back, k.Help, k.Quit},
-		full:  [][]key.Binding{{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom}, {sel, k.Effective, k.Back, k.Warnings}, {k.Help, k.Quit, k.Force}},
+		short: []key.Binding{with(k.Down, "↑/↓", "move"), sel, k.Effective, k.Reach, k.Back, k.Help, k.Quit},
+		full:  [][]key.Binding{{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom}, {sel, k.Effective, k.Reach, k.Back, k.Warnings}, {k.Help, k.Quit, k.Force}},
 	}
 }
 
@@ -78,6 +78,10 @@ func (s *nicsScreen) update(m *Model, msg tea.Msg) tea.Cmd {
 	case key.Matches(km, k.Effective):
 		if nic := s.selected(); nic != nil {
 			m.openEffective(s.vm, nic)
+		}
+	case key.Matches(km, k.Reach):
+		if nic := s.selected(); nic != nil {
+			m.push(newReach(s.c, s.vm, nic))
 		}
 	case key.Matches(km, k.Warnings):
 		m.openWarnings()

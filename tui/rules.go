@@ -143,6 +143,9 @@ func (s *rulesScreen) update(m *Model, msg tea.Msg) tea.Cmd {
 
 // expansion is what the rule's sides hold for the NIC: one line per prefix with its origin.
 func (s *rulesScreen) expansion(r *model.Rule) []string {
+	if s.ex == nil {
+		return []string{"this NSG applies to no NIC: its tags and ASGs hold nothing in particular here"}
+	}
 	e := s.ex.Rule(r)
 	var out []string
 	for _, side := range []struct {

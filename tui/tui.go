@@ -16,6 +16,7 @@ import (
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 
+	"ipflow/analysis"
 	"ipflow/engine"
 	"ipflow/model"
 )
@@ -61,8 +62,9 @@ type ctx struct {
 	st   *Styles
 	keys *KeyMap
 	bg   Background
-	host Hosted       // set when a server runs this UI (hosted.go)
-	last *engine.Flow // the flow last checked: a new NIC's form starts from it
+	host Hosted             // set when a server runs this UI (hosted.go)
+	last *engine.Flow       // the flow last checked: a new NIC's form starts from it
+	an   *analysis.Analyzer // made on first use (analysis.go)
 	// clipOK says a copy (OSC 52) is known to reach the clipboard: false inside tmux without
 	// set-clipboard on, or where nobody could tell (a served session), and then the UI says
 	// "sent" rather than "copied".
@@ -223,6 +225,12 @@ func (m Model) screenName() string {
 		return "rules"
 	case *warningsScreen:
 		return "warnings"
+	case *reachScreen:
+		return "reach"
+	case *matrixScreen:
+		return "matrix"
+	case *lintScreen:
+		return "lint"
 	}
 	return ""
 }

@@ -154,7 +154,7 @@ func (s *vmsScreen) help() help.KeyMap {
 		short: short,
 		full: [][]key.Binding{
 			{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom},
-			{sel, k.Filter, back, k.Warnings},
+			{sel, k.Filter, back, k.Warnings, k.Matrix, k.Lint},
 			{k.Help, k.Quit, k.Force},
 		},
 	}
@@ -236,6 +236,14 @@ func (s *vmsScreen) update(m *Model, msg tea.Msg) tea.Cmd {
 		}
 	case key.Matches(km, k.Warnings):
 		m.openWarnings()
+	case key.Matches(km, k.Matrix):
+		vms := make([]*model.VM, len(s.shown))
+		for i, idx := range s.shown {
+			vms[i] = s.rows[idx].vm
+		}
+		m.push(newMatrix(s.c, vms))
+	case key.Matches(km, k.Lint):
+		m.push(newLint(s.c))
 	default:
 		s.list.move(km, k)
 	}
