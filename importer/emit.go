@@ -239,6 +239,9 @@ func (im *importer) emit(files []string, st *Stats) []byte {
 		}
 		w.Line("", "[[nsg]]")
 		w.Str("", "name", n.name)
+		if n.e.rg != "" {
+			w.Str("", "resource_group", n.e.rg)
+		}
 		for _, r := range n.rules {
 			w.Line("", "")
 			w.Line("  ", "[[nsg.rule]]")

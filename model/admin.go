@@ -7,33 +7,43 @@ func (l *loader) readAdminRule(t *tab) {
 	t.unknown(keysAdminRule, hintsAdminRule)
 	r, ok := l.readRule(t, name, named, true)
 	a := &AdminRule{Rule: *r}
-	if names, present, _ := t.strs("vnets"); present {
-		if len(names) == 0 {
-			if isEmptyArray(t.m["vnets"]) {
-				t.errf("vnets", "vnets: empty; leave vnets out to apply the rule to every VNet")
-			}
-		} else {
-			a.VNets = make([]*VNet, 0, len(names))
-		}
-		seen := map[*VNet]bool{}
-		for _, n := range names {
-			v, found := l.vnets.byName[n]
-			if !found {
-				t.errf("vnets", "vnets: %s", l.noSuch("vnet", n, l.vnets.names))
-				continue
-			}
-			if !seen[v] {
-				seen[v] = true
-				a.VNets = append(a.VNets, v)
-			}
-		}
-	}
+	a.ResourceGroup, _ = t.str("resource_group", optional)
+	a.VNets = l.readAdminVNets(t)
 	if named && l.adminRules.define(l, name, t, a) {
 		l.env.AdminRules = append(l.env.AdminRules, a)
 		if ok {
 			l.adminPrio = append(l.adminPrio, adminPrio{a, t.pos("priority"), t})
 		}
 	}
+}
+
+// readAdminVNets reads an admin rule's vnets: nil (every VNet) when absent.
+func (l *loader) readAdminVNets(t *tab) []*VNet {
+	names, present, _ := t.strs("vnets")
+	if !present {
+		return nil
+	}
+	var out []*VNet
+	if len(names) == 0 {
+		if isEmptyArray(t.m["vnets"]) {
+			t.errf("vnets", "vnets: empty; leave vnets out to apply the rule to every VNet")
+		}
+	} else {
+		out = make([]*VNet, 0, len(names))
+	}
+	seen := map[*VNet]bool{}
+	for _, n := range names {
+		v, found := l.vnets.byName[n]
+		if !found {
+			t.errf("vnets", "vnets: %s", l.noSuch("vnet", n, l.vnets.names))
+			continue
+		}
+		if !seen[v] {
+			seen[v] = true
+			out = append(out, v)
+		}
+	}
+	return out
 }
 
 type adminPrio struct {

@@ -17,9 +17,9 @@ var (
 	keysEnv       = []string{"name", "description"}
 	keysVNet      = []string{"name", "address_space", "peerings", "onprem_prefixes", "subnet"}
 	keysSubnet    = []string{"name", "prefix", "nsg", "routes"}
-	keysNSG       = []string{"name", "rule"}
+	keysNSG       = []string{"name", "resource_group", "rule"}
 	keysRule      = []string{"name", "priority", "direction", "access", "protocol", "source", "source_asgs", "source_ports", "destination", "destination_asgs", "destination_ports", "description"}
-	keysAdminRule = []string{"name", "vnets", "priority", "direction", "access", "protocol", "source", "source_ports", "destination", "destination_ports", "description"}
+	keysAdminRule = []string{"name", "resource_group", "vnets", "priority", "direction", "access", "protocol", "source", "source_ports", "destination", "destination_ports", "description"}
 	keysASG       = []string{"name"}
 	keysVM        = []string{"name", "power_state", "nic"}
 	keysNIC       = []string{"name", "nsg", "primary", "ip_forwarding", "private_ip", "subnet", "asgs", "ip_config"}

@@ -30,6 +30,7 @@ func (l *loader) readNSGs(roots []*tab) {
 		name, named := l.readName(t)
 		t.unknown(keysNSG, nil)
 		g := &NSG{Name: name, Pos: t.hpos()}
+		g.ResourceGroup, _ = t.str("resource_group", optional)
 		if named && l.nsgs.define(l, name, t, g) {
 			l.env.NSGs = append(l.env.NSGs, g)
 		}

@@ -74,7 +74,10 @@ func (s *Subnet) Path() string { return s.VNet.Name + "/" + s.Name }
 type NSG struct {
 	Name  string
 	Rules []*Rule
-	Pos   Pos
+	// ResourceGroup is the Azure resource group, when the fixture says (import records it);
+	// az commands that change the NSG name it.
+	ResourceGroup string
+	Pos           Pos
 }
 
 // ASG is an application security group; its members are IP configurations.
@@ -187,6 +190,8 @@ type AdminRule struct {
 	Rule
 	// VNets are the VNets it applies to; nil means every VNet.
 	VNets []*VNet
+	// ResourceGroup is the resource group of its network manager configuration, when known.
+	ResourceGroup string
 }
 
 // AppliesTo reports whether the admin rule applies to VNet v.

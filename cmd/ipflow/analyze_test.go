@@ -103,7 +103,7 @@ func TestDiffCommand(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &v); code != 1 || err != nil || !v.Changed || len(v.NICs) != 3 || v.NICs[0].Changes[0].Before.Rule != "securityRules/deny-rdp" {
 		t.Errorf("json: exit %d %v %s", code, err, out)
 	}
-	badInput(t, "--to is required", "diff")
+	badInput(t, "--to or --what-if is required", "diff")
 	badInput(t, "/nonexistent/new.toml", "diff", "--to", "/nonexistent/new.toml")
 	broken := sampleWith(t, "priority = 4000", "priority = 99999")
 	if code, _, errOut := runArgs("diff", "--to", broken); code != 2 || !strings.Contains(errOut, "priority") {

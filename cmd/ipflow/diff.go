@@ -15,6 +15,8 @@ func runDiff(c *invocation, args []string) int {
 	var output string
 	fs.Var(&paths, "f", "the old estate: fixture file or directory (repeatable; default the sample)")
 	fs.Var(&to, "to", "the new estate: fixture file or directory (repeatable)")
+	var wi whatIfFlag
+	wi.register(fs)
 	fs.StringVar(&output, "o", "text", "output: text or json")
 	fs.StringVar(&output, "output", "text", "output: text or json")
 	if code, done := parseFlags(fs, args, stdout, stderr); done {
@@ -24,8 +26,8 @@ func runDiff(c *invocation, args []string) int {
 	if !ok {
 		return 2
 	}
-	if len(to) == 0 {
-		fmt.Fprintln(stderr, "ipflow diff: --to is required: the new estate's fixture file or directory")
+	if len(to) == 0 && len(wi.files) == 0 {
+		fmt.Fprintln(stderr, "ipflow diff: --to or --what-if is required: the new estate's fixture file or directory, or a change set")
 		return 2
 	}
 	if c.served != nil {
@@ -36,11 +38,24 @@ func runDiff(c *invocation, args []string) int {
 	if before == nil {
 		return code
 	}
-	after, code := c.estate("diff", to)
-	if after == nil {
+	// Without --to, the new estate is the old one with the change sets applied; with it, the
+	// change sets apply to the new estate.
+	after := before
+	if len(to) > 0 {
+		if after, code = c.estate("diff", to); after == nil {
+			return code
+		}
+	}
+	eng, set, code := wi.apply(c, "diff", after)
+	if eng == nil {
 		return code
 	}
-	d := analysis.Diff(before, after)
+	d := analysis.Diff(before, eng)
+	if output == "text" {
+		fmt.Fprint(stdout, whatIfLine(set))
+	} else if set != nil {
+		stdout = &jsonWhatIf{w: stdout, set: set}
+	}
 	if code := writeOutput("diff", output, d, stdout, stderr); code != 0 {
 		return code
 	}

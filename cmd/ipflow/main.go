@@ -20,7 +20,7 @@ const usage = `ipflow: Azure NSG IP flow verify, offline
 
 Usage:
   ipflow [-f PATH]... [flow flags]            open the terminal UI (flow flags jump to that verdict)
-  ipflow verify [-f PATH]... flow flags [-o text|json]
+  ipflow verify [-f PATH]... flow flags [--what-if FILE]... [-o text|json]
   ipflow verify --batch [-f PATH]... [-o text|json] < flows.jsonl|flows.csv
   ipflow test   [-f PATH]... FLOWS.toml|-... [-o text|json] [--junit FILE]
   ipflow test --record [-f PATH]... FLOWS.toml|-... [-o NEW.toml]
@@ -231,8 +231,10 @@ func runVerify(c *invocation, args []string) int {
 	var ff flowFlags
 	var output string
 	var batch bool
+	var wi whatIfFlag
 	fs.Var(&paths, "f", "fixture file or directory (repeatable)")
 	ff.register(fs)
+	wi.register(fs)
 	fs.StringVar(&output, "o", "text", "output: text or json")
 	fs.StringVar(&output, "output", "text", "output: text or json")
 	fs.BoolVar(&batch, "batch", false, "read flows from stdin, one per line (JSON or CSV)")
@@ -249,6 +251,10 @@ func runVerify(c *invocation, args []string) int {
 			fmt.Fprintln(stderr, "ipflow verify: --batch reads the flows from stdin; leave out --vm, --nic, --direction, --protocol, --local and --remote")
 			return 2
 		}
+		if len(wi.files) > 0 {
+			fmt.Fprintln(stderr, "ipflow verify: --what-if is not available with --batch; verify the flows one by one, or run ipflow test")
+			return 2
+		}
 		return runBatch(c, paths, output == "json")
 	}
 	flow, err := ff.flow()
@@ -257,6 +263,10 @@ func runVerify(c *invocation, args []string) int {
 		return 2
 	}
 	eng, code := c.estate("verify", paths)
+	if eng == nil {
+		return code
+	}
+	eng, set, code := wi.apply(c, "verify", eng)
 	if eng == nil {
 		return code
 	}
@@ -272,9 +282,10 @@ func runVerify(c *invocation, args []string) int {
 			fmt.Fprintf(stderr, "ipflow verify: %v\n", err)
 			return 2
 		}
-		fmt.Fprintf(stdout, "%s\n", data)
+		fmt.Fprintf(stdout, "%s\n", withWhatIf(data, set))
 		return 0
 	}
+	fmt.Fprint(stdout, whatIfLine(set))
 	if err := res.WriteText(stdout); err != nil {
 		fmt.Fprintf(stderr, "ipflow verify: %v\n", err)
 		return 2

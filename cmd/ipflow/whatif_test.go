@@ -1,0 +1,106 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+const ntpChange = `[[change]]
+op = "add"
+nsg = "web-subnet-nsg"
+  [change.rule]
+  name = "allow-ntp-from-contoso"
+  priority = 3990
+  direction = "Inbound"
+  access = "Allow"
+  protocol = "Udp"
+  source = "13.107.21.200"
+  destination = "10.0.1.4"
+  destination_ports = "123"
+
+[[change]]
+op = "add"
+nsg = "web-nic-nsg"
+  [change.rule]
+  name = "allow-ntp-from-contoso"
+  priority = 3990
+  direction = "Inbound"
+  access = "Allow"
+  protocol = "Udp"
+  source = "13.107.21.200"
+  destination = "10.0.1.4"
+  destination_ports = "123"
+`
+
+func writeTemp(t *testing.T, name, text string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+var ntpFlow = []string{"--vm", "web-01", "--direction", "inbound", "--protocol", "udp", "--local", "10.0.1.4:123", "--remote", "13.107.21.200:60000"}
+
+func TestVerifyWhatIf(t *testing.T) {
+	p := writeTemp(t, "ntp.toml", ntpChange)
+	code, out, errOut := runArgs(append([]string{"verify"}, ntpFlow...)...)
+	if code != 0 || !strings.HasPrefix(out, "Access denied") {
+		t.Fatalf("without the what-if: %d %q %q", code, out, errOut)
+	}
+	code, out, errOut = runArgs(append([]string{"verify", "--what-if", p}, ntpFlow...)...)
+	if code != 0 || !strings.HasPrefix(out, "WHAT-IF: 2 changes from "+p+" applied") || !strings.Contains(out, "\nAccess allowed\nRule:  securityRules/allow-ntp-from-contoso") {
+		t.Fatalf("with the what-if: %d\n%s\n%s", code, out, errOut)
+	}
+	code, out, _ = runArgs(append([]string{"verify", "--what-if", p, "-o", "json"}, ntpFlow...)...)
+	var j struct {
+		WhatIf struct {
+			Files   []string
+			Changes []string
+		}
+		Access string `json:"access"`
+	}
+	if err := json.Unmarshal([]byte(out), &j); err != nil || code != 0 {
+		t.Fatalf("json: %v %d %s", err, code, out)
+	}
+	if j.Access != "Allow" || len(j.WhatIf.Changes) != 2 || j.WhatIf.Files[0] != p {
+		t.Fatalf("json: %+v", j)
+	}
+}
+
+func TestVerifyWhatIfErrors(t *testing.T) {
+	p := writeTemp(t, "bad.toml", "[[change]]\nop = \"remove\"\nnsg = \"web-nic-nsgg\"\nname = \"x\"\n")
+	code, out, errOut := runArgs(append([]string{"verify", "--what-if", p}, ntpFlow...)...)
+	want := "error: " + p + `:3: change #1: nsg: no nsg named "web-nic-nsgg"; did you mean "web-nic-nsg"?`
+	if code != 2 || out != "" || !strings.Contains(errOut, want) || !strings.Contains(errOut, "1 error(s) in the change set; nothing was evaluated") {
+		t.Fatalf("%d %q\n%s", code, out, errOut)
+	}
+	code, _, errOut = runArgs(append([]string{"verify", "--what-if", filepath.Join(t.TempDir(), "missing.toml")}, ntpFlow...)...)
+	if code != 2 || !strings.Contains(errOut, "missing.toml") {
+		t.Fatalf("%d %s", code, errOut)
+	}
+}
+
+func TestDiffWhatIf(t *testing.T) {
+	p := writeTemp(t, "ntp.toml", ntpChange)
+	code, out, errOut := runArgs("diff", "--what-if", p)
+	if code != 1 || !strings.HasPrefix(out, "WHAT-IF: 2 changes") ||
+		!strings.Contains(out, "web-01 / web-01-nic (10.0.1.4, subnet hub/web), inbound: 1 change(s)\n  UDP from 13.107.21.200/32 (remote ports *, local ports 123)\n") {
+		t.Fatalf("%d\n%s\n%s", code, out, errOut)
+	}
+	code, out, _ = runArgs("diff", "--what-if", p, "-o", "json")
+	var j struct {
+		WhatIf  struct{ Changes []string }
+		Changed bool
+	}
+	if err := json.Unmarshal([]byte(out), &j); err != nil || code != 1 || !j.Changed || len(j.WhatIf.Changes) != 2 {
+		t.Fatalf("%v %d %s", err, code, out)
+	}
+	if code, _, errOut := runArgs("diff"); code != 2 || !strings.Contains(errOut, "--to or --what-if is required") {
+		t.Fatalf("%d %s", code, errOut)
+	}
+}
