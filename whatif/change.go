@@ -3,8 +3,8 @@ package whatif
 import (
 	"fmt"
 	"strconv"
-	"strings"
 
+	"ipflow/internal/tomlw"
 	"ipflow/model"
 )
 
@@ -65,50 +65,50 @@ func quoted(s string) string { return model.Printable(strconv.Quote(s)) }
 
 // Format writes changes as a change-set file, the format Load reads.
 func Format(changes []Change) string {
-	var b strings.Builder
+	w := tomlw.New(512 * (len(changes) + 1))
 	for i, c := range changes {
 		if i > 0 {
-			b.WriteString("\n")
+			w.Line("", "")
 		}
-		b.WriteString("[[change]]\n")
-		fmt.Fprintf(&b, "op = %s\n", tomlString(c.Op.String()))
+		w.Line("", "[[change]]")
+		w.Str("", "op", c.Op.String())
 		if c.IsAdmin() {
-			fmt.Fprintf(&b, "admin_rule = %s\n", tomlString(c.Name))
+			w.Str("", "admin_rule", c.Name)
 		} else {
-			fmt.Fprintf(&b, "nsg = %s\n", tomlString(c.NSG))
+			w.Str("", "nsg", c.NSG)
 		}
 		switch {
 		case c.Op == Remove && !c.IsAdmin():
-			fmt.Fprintf(&b, "name = %s\n", tomlString(c.Name))
+			w.Str("", "name", c.Name)
 		case c.Op == Remove:
 		case c.IsAdmin():
-			b.WriteString("  [change.rule]\n")
-			writeRule(&b, &c.Admin.Rule)
+			w.Line("  ", "[change.rule]")
+			writeRule(w, &c.Admin.Rule)
 			if c.Admin.VNets != nil {
 				names := make([]string, len(c.Admin.VNets))
 				for i, v := range c.Admin.VNets {
 					names[i] = v.Name
 				}
-				fmt.Fprintf(&b, "  vnets = %s\n", tomlList(names))
+				w.List("  ", "vnets", names)
 			}
 			if c.Admin.ResourceGroup != "" {
-				fmt.Fprintf(&b, "  resource_group = %s\n", tomlString(c.Admin.ResourceGroup))
+				w.Str("  ", "resource_group", c.Admin.ResourceGroup)
 			}
 		default:
-			b.WriteString("  [change.rule]\n")
-			writeRule(&b, c.Rule)
+			w.Line("  ", "[change.rule]")
+			writeRule(w, c.Rule)
 		}
 	}
-	return b.String()
+	return string(w.Bytes())
 }
 
 // writeRule writes a rule's keys as in [[nsg.rule]].
-func writeRule(b *strings.Builder, r *model.Rule) {
-	fmt.Fprintf(b, "  name = %s\n", tomlString(r.Name))
-	fmt.Fprintf(b, "  priority = %d\n", r.Priority)
-	fmt.Fprintf(b, "  direction = %s\n", tomlString(r.Direction.String()))
-	fmt.Fprintf(b, "  access = %s\n", tomlString(r.Access.String()))
-	fmt.Fprintf(b, "  protocol = %s\n", tomlString(r.Protocol.String()))
+func writeRule(w *tomlw.Writer, r *model.Rule) {
+	w.Str("  ", "name", r.Name)
+	w.Int("  ", "priority", r.Priority)
+	w.Str("  ", "direction", r.Direction.String())
+	w.Str("  ", "access", r.Access.String())
+	w.Str("  ", "protocol", r.Protocol.String())
 	for _, side := range []struct {
 		key string
 		s   model.Side
@@ -118,14 +118,14 @@ func writeRule(b *strings.Builder, r *model.Rule) {
 			for i, a := range side.s.ASGs {
 				names[i] = a.Name
 			}
-			fmt.Fprintf(b, "  %s_asgs = %s\n", side.key, tomlList(names))
+			w.List("  ", side.key+"_asgs", names)
 		} else {
-			fmt.Fprintf(b, "  %s = %s\n", side.key, tomlOneOrList(addressStrings(side.s.Addresses)))
+			w.StrOrList("  ", side.key, addressStrings(side.s.Addresses))
 		}
-		fmt.Fprintf(b, "  %s_ports = %s\n", side.key, tomlOneOrList(portStrings(side.s.Ports)))
+		w.StrOrList("  ", side.key+"_ports", portStrings(side.s.Ports))
 	}
 	if r.Description != "" {
-		fmt.Fprintf(b, "  description = %s\n", tomlString(r.Description))
+		w.Str("  ", "description", r.Description)
 	}
 }
 
@@ -146,38 +146,4 @@ func portStrings(ps []model.PortRange) []string {
 		out[i] = p.String()
 	}
 	return out
-}
-
-func tomlOneOrList(items []string) string {
-	if len(items) == 1 {
-		return tomlString(items[0])
-	}
-	return tomlList(items)
-}
-
-func tomlList(items []string) string {
-	qs := make([]string, len(items))
-	for i, s := range items {
-		qs[i] = tomlString(s)
-	}
-	return "[" + strings.Join(qs, ", ") + "]"
-}
-
-// tomlString is a TOML basic string: quotes, backslashes and control characters escaped.
-func tomlString(s string) string {
-	var b strings.Builder
-	b.WriteByte('"')
-	for _, r := range s {
-		switch {
-		case r == '"' || r == '\\':
-			b.WriteByte('\\')
-			b.WriteRune(r)
-		case r < 0x20 || r == 0x7f:
-			fmt.Fprintf(&b, "\\u%04X", r)
-		default:
-			b.WriteRune(r)
-		}
-	}
-	b.WriteByte('"')
-	return b.String()
 }
