@@ -229,6 +229,7 @@ func encodePayload(env *model.Environment) []byte {
 		for _, r := range g.Rules {
 			e.rule(r)
 		}
+		e.str(g.ResourceGroup)
 		e.pos(g.Pos)
 	}
 	e.length(len(env.ASGs), env.ASGs == nil)
@@ -269,6 +270,7 @@ func encodePayload(env *model.Environment) []byte {
 	for _, a := range env.AdminRules {
 		e.rule(&a.Rule)
 		refs(e, e.vnets, a.VNets)
+		e.str(a.ResourceGroup)
 	}
 	e.length(len(env.Warnings), env.Warnings == nil)
 	for _, w := range env.Warnings {
@@ -669,6 +671,7 @@ func decodePayload(b []byte) (env *model.Environment, err error) {
 				}
 				g.Rules = rulePtrs[start:len(rulePtrs):len(rulePtrs)]
 			}
+			g.ResourceGroup = d.str()
 			g.Pos = d.pos()
 		}
 	}
@@ -753,6 +756,7 @@ func decodePayload(b []byte) (env *model.Environment, err error) {
 			env.AdminRules[i] = a
 			d.rule(&a.Rule, &p)
 			a.VNets = decodeRefs(d, d.vnets)
+			a.ResourceGroup = d.str()
 		}
 	}
 	if n, isNil := d.length(); !isNil {

@@ -91,7 +91,7 @@ func TestModelFieldsAreEncoded(t *testing.T) {
 		"Environment": "Name Description Files ServiceTags VNets NSGs ASGs VMs AdminRules Warnings",
 		"VNet":        "Name AddressSpace Peers OnPremPrefixes Subnets Pos",
 		"Subnet":      "Name VNet Prefix NSG Routes Pos",
-		"NSG":         "Name Rules Pos",
+		"NSG":         "Name Rules ResourceGroup Pos",
 		"ASG":         "Name Members Pos",
 		"VM":          "Name PowerState NICs Pos",
 		"NIC":         "Name VM NSG Primary IPForwarding IPConfigs Pos",
@@ -100,7 +100,7 @@ func TestModelFieldsAreEncoded(t *testing.T) {
 		"Side":        "Addresses ASGs Ports",
 		"Address":     "Kind Prefix Tag",
 		"PortRange":   "Lo Hi",
-		"AdminRule":   "Rule VNets",
+		"AdminRule":   "Rule VNets ResourceGroup",
 		"Issue":       "Pos Resource Message",
 		"Pos":         "File Line",
 	}
