@@ -65,7 +65,7 @@ type Findings []Finding
 
 // Lint checks the whole estate and returns its findings.
 func (a *Analyzer) Lint() Findings {
-	l := &linter{Analyzer: a, facts: map[*model.Rule]*ruleFacts{}, seen: map[string]bool{}}
+	l := &linter{Analyzer: a, facts: map[*model.Rule]*ruleFacts{}}
 	for _, t := range a.e.Targets() {
 		for _, d := range []model.Direction{model.Inbound, model.Outbound} {
 			l.target(t, d)
@@ -83,7 +83,6 @@ func (a *Analyzer) Lint() Findings {
 type linter struct {
 	*Analyzer
 	facts map[*model.Rule]*ruleFacts
-	seen  map[string]bool // fingerprints already partitioned
 	out   []Finding
 }
 
@@ -114,12 +113,13 @@ func (l *linter) fact(r *model.Rule) *ruleFacts {
 	return f
 }
 
-// target partitions one target and direction: every layer alone (what each rule can decide
-// within its NSG) and all layers composed (what is ever reached). Targets whose layers are
-// the same as one already done are skipped.
+// target partitions one target and direction, as far as some rule's facts are still open:
+// each layer alone (which rules can decide a flow within their NSG) and all layers composed
+// (which are ever the match of their layer). A layer whose rules all have their answer is not
+// partitioned again; a few open rules get a partition of their own flows only.
 func (l *linter) target(t engine.Target, d model.Direction) {
-	slots := t.Slots(d)
-	for s, layer := range slots {
+	var spaces [3][]engine.RuleSpace
+	for s, layer := range t.Slots(d) {
 		if layer == nil || len(layer.Rules(d)) == 0 {
 			continue
 		}
@@ -128,41 +128,77 @@ func (l *linter) target(t engine.Target, d model.Direction) {
 			f.applies = true
 			f.nics++
 		}
-		key := string(fingerprint([]byte{byte(d), byte(s)}, t, d, s+1, false))
-		if l.seen[key] {
-			continue
-		}
-		l.seen[key] = true
-		spaces := map[*model.Rule]engine.RuleSpace{}
-		for _, rs := range t.Spaces(d, s) {
-			spaces[rs.Rule] = rs
+		spaces[s] = t.Spaces(d, s)
+		var open []engine.RuleSpace
+		for _, rs := range spaces[s] {
 			f := l.fact(rs.Rule)
 			f.local = true
-			if f.nonEmpty == nil && len(rs.Remote) > 0 && rs.Protocols != 0 {
+			if len(rs.Remote) == 0 || rs.Protocols == 0 {
+				continue
+			}
+			if f.nonEmpty == nil {
 				f.nonEmpty = &context{t, d, s, rs}
 			}
+			if f.decides == nil {
+				open = append(open, rs)
+			}
 		}
-		p := newProblem([]chainSpec{{t: t, d: d, only: s + 1}}, Everything())
-		p.run()
-		for _, ds := range p.decisions {
-			if r := ds[0].Matched[s]; r != nil && l.fact(r).decides == nil {
-				l.fact(r).decides = &context{t, d, s, spaces[r]}
+		l.partitionOpen(t, d, s, s+1, open, spaces[s], func(f *ruleFacts, c *context) {
+			if f.decides == nil {
+				f.decides = c
+			}
+		})
+	}
+	var open []engine.RuleSpace
+	var all []engine.RuleSpace
+	for s := range 3 {
+		for _, rs := range spaces[s] {
+			all = append(all, rs)
+			if f := l.facts[rs.Rule]; f.decides != nil && !f.reached && len(rs.Remote) > 0 && rs.Protocols != 0 {
+				open = append(open, rs)
 			}
 		}
 	}
-	key := string(fingerprint([]byte{byte(d), 9}, t, d, 0, false))
-	if l.seen[key] {
+	l.partitionOpen(t, d, -1, 0, open, all, func(f *ruleFacts, _ *context) { f.reached = true })
+}
+
+// openLimit is how many open rules get partitions of their own before the whole space is
+// partitioned at once instead.
+const openLimit = 4
+
+// partitionOpen finds which open rules are the match of their layer somewhere (slot only is 1
+// + the layer judged alone, or 0 for all layers), and calls found for each.
+func (l *linter) partitionOpen(t engine.Target, d model.Direction, slot, only int, open, spaces []engine.RuleSpace, found func(*ruleFacts, *context)) {
+	if len(open) == 0 {
 		return
 	}
-	l.seen[key] = true
-	p := newProblem([]chainSpec{{t: t, d: d}}, Everything())
-	p.run()
-	for _, ds := range p.decisions {
-		for _, r := range ds[0].Matched {
-			if r != nil {
-				l.fact(r).reached = true
+	spaceOf := func(r *model.Rule) engine.RuleSpace {
+		for _, rs := range spaces {
+			if rs.Rule == r {
+				return rs
 			}
 		}
+		return engine.RuleSpace{}
+	}
+	record := func(p *problem) {
+		for _, ds := range p.decisions {
+			for s, r := range ds[0].Matched {
+				if r != nil && (slot < 0 || s == slot) {
+					found(l.fact(r), &context{t, d, s, spaceOf(r)})
+				}
+			}
+		}
+	}
+	if len(open) > openLimit {
+		p := newProblem([]chainSpec{{t: t, d: d, only: only}}, Everything())
+		p.run()
+		record(p)
+		return
+	}
+	for _, rs := range open {
+		p := newProblem([]chainSpec{{t: t, d: d, only: only}}, boxOf(rs))
+		p.run()
+		record(p)
 	}
 }
 
@@ -345,7 +381,7 @@ func firstFile(env *model.Environment) string {
 }
 
 // managementPorts are SSH, RDP and WinRM.
-var managementPorts = ivs{{22, 22}, {3389, 3389}, {5985, 5986}}
+var managementPorts = ivs{span(22, 22), span(3389, 3389), span(5985, 5986)}
 
 // exposure reports rules that let the Internet reach a running VM's management ports, or
 // every port of it.
@@ -371,15 +407,19 @@ func (l *linter) exposure() {
 			continue
 		}
 		inet := fromRanges(t.Internet())
-		for _, all := range []bool{false, true} {
-			space := Everything()
-			space.Protocols = ProtocolSet(model.TCP, model.UDP)
-			if !all {
-				space.LocalPorts = PortSet{managementPorts}
+		if len(inet) == 0 {
+			continue
+		}
+		space := Everything()
+		space.Protocols, space.Remote = ProtocolSet(model.TCP, model.UDP), AddrSet{inet}
+		for _, r := range Partition(t, model.Inbound, space) {
+			if r.Access != model.Allow {
+				continue
 			}
-			for _, r := range Partition(t, model.Inbound, space) {
-				pub := r.Remote.s.intersect(inet)
-				if r.Access != model.Allow || len(pub) == 0 || all && !r.LocalPorts.All() {
+			pub := r.Remote.s
+			for _, all := range []bool{false, true} {
+				ports := r.LocalPorts.s.intersect(managementPorts)
+				if all && !r.LocalPorts.All() || !all && len(ports) == 0 {
 					continue
 				}
 				k := key{r.Rule, r.Layer, all}
@@ -389,7 +429,7 @@ func (l *linter) exposure() {
 					found[k] = e
 					order = append(order, k)
 				}
-				e.ports, e.protos, e.pub, e.inet = e.ports.union(r.LocalPorts.s), e.protos|r.Protocols, e.pub.union(pub), inet
+				e.ports, e.protos, e.pub, e.inet = e.ports.union(ports), e.protos|r.Protocols, e.pub.union(pub), inet
 				for _, m := range r.Matched {
 					if m != nil && !slices.Contains(e.path, m) {
 						e.path = append(e.path, m)

@@ -79,7 +79,7 @@ func (a *Analyzer) Matrix(q MatrixQuery) (*Matrix, error) {
 			out, in := Everything(), Everything()
 			out.Protocols, in.Protocols = ProtocolSet(q.Protocol), ProtocolSet(q.Protocol)
 			if q.Protocol.HasPorts() {
-				port := PortSet{ivs{{uint32(q.Port), uint32(q.Port)}}}
+				port := PortSet{ivs{span(uint32(q.Port), uint32(q.Port))}}
 				out.RemotePorts, in.LocalPorts = port, port
 			}
 			sides[i] = side{Partition(t, model.Outbound, out), Partition(t, model.Inbound, in)}
@@ -126,7 +126,7 @@ func cell(out, in []Region, dst, src uint32, ports bool) Cell {
 		c.State = Partly
 	}
 	if !c.SourcePorts.Empty() {
-		c.SourcePort = uint16(c.SourcePorts.s[0].lo)
+		c.SourcePort = uint16(c.SourcePorts.s[0].Lo)
 	}
 	at := func(rs []Region, addr uint32, remotePort bool) Decision {
 		for _, r := range rs {

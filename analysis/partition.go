@@ -92,8 +92,7 @@ type chainSpec struct {
 	only int
 }
 
-// The dimensions, split in this order: protocol, local port, remote port, remote address. The
-// address goes last because it has the most cuts; the leaves are then address pieces.
+// The dimensions of a box besides the protocol (split first), as indices of item.dims.
 const (
 	dimLocal = iota
 	dimRPort
@@ -121,6 +120,13 @@ type problem struct {
 	decisions [][]Decision
 	out       []rawRegion
 	keyBuf    []byte
+
+	// Every item's interval ends per dimension, sorted once; a sweep reads those of the
+	// active items. cur, evBuf and cutBuf are the sweep's reused buffers.
+	events [3][]event
+	cur    []uint64
+	evBuf  []event
+	cutBuf []uint64
 }
 
 type rawRegion struct {
@@ -136,6 +142,7 @@ func (r rawRegion) box() Box {
 func newProblem(chains []chainSpec, space Box) *problem {
 	p := &problem{chains: chains, outcomes: map[string]int{}, qproto: space.Protocols & AllProtocols}
 	p.q = [3]ivs{space.LocalPorts.s, space.RemotePorts.s, space.Remote.s}
+	qAll := [3]bool{slices.Equal(p.q[0], allPorts), slices.Equal(p.q[1], allPorts), slices.Equal(p.q[2], allAddrs)}
 	for c, ch := range chains {
 		p.slots = append(p.slots, ch.t.Slots(ch.d))
 		var ranges [3][2]int
@@ -149,8 +156,16 @@ func newProblem(chains []chainSpec, space Box) *problem {
 				rs := &spaces[i]
 				it := item{chain: c, slot: s, rs: rs, proto: Protocols(rs.Protocols) & p.qproto,
 					dims: [3]ivs{fromPorts(rs.LocalPorts), fromPorts(rs.RemotePorts), fromRanges(rs.Remote)}}
+				// Only the part inside the query matters; a rule that matches no address of
+				// it can never match (ports may not apply, so only addresses drop a rule).
 				for k := range 3 {
+					if !qAll[k] {
+						it.dims[k] = it.dims[k].intersect(p.q[k])
+					}
 					it.covers[k] = p.q[k].within(it.dims[k])
+				}
+				if len(it.dims[dimRemote]) == 0 || it.proto == 0 {
+					continue
 				}
 				p.items = append(p.items, it)
 			}
@@ -159,6 +174,21 @@ func newProblem(chains []chainSpec, space Box) *problem {
 		p.layerRange = append(p.layerRange, ranges)
 	}
 	p.words = (len(p.items) + 63) / 64
+	p.cur = make([]uint64, p.words)
+	for k := range 3 {
+		n := 0
+		for i := range p.items {
+			n += 2 * len(p.items[i].dims[k])
+		}
+		evs := make([]event, 0, n)
+		for i := range p.items {
+			for _, r := range p.items[i].dims[k] {
+				evs = append(evs, newEvent(uint64(r.Lo), i, true), newEvent(uint64(r.Hi)+1, i, false))
+			}
+		}
+		slices.Sort(evs)
+		p.events[k] = evs
+	}
 	return p
 }
 
@@ -177,11 +207,11 @@ func (p *problem) run() {
 			}
 		}
 		hasPorts := proto.HasPorts()
-		from := dimLocal
+		order := portOrder
 		if !hasPorts {
-			from = dimRemote
+			order = portlessOrder
 		}
-		p.prune(act, from)
+		p.prune(act, order)
 		found := false
 		for _, g := range groups {
 			if g.hasPorts == hasPorts && slices.Equal(g.act, act) {
@@ -195,16 +225,24 @@ func (p *problem) run() {
 	}
 	for _, g := range groups {
 		if g.hasPorts {
-			p.split(g.proto, dimLocal, [3]ivs{}, g.act)
+			p.split(g.proto, portOrder, [3]ivs{}, g.act)
 		} else {
-			p.split(g.proto, dimRemote, [3]ivs{allPorts, allPorts}, g.act)
+			p.split(g.proto, portlessOrder, [3]ivs{allPorts, allPorts}, g.act)
 		}
 	}
 }
 
-// prune drops, in each layer, the rules after the first one that holds the whole query in
-// dimensions from..last: within this node they can never be the first match.
-func (p *problem) prune(act []uint64, from int) {
+// The orders in which dimensions are split: the address first (it has the most boundaries,
+// and the many pieces of an ASG's scattered members fall into few groups of equal rules), then
+// the ports; protocols without ports split by address alone.
+var (
+	portOrder     = []int{dimRemote, dimLocal, dimRPort}
+	portlessOrder = []int{dimRemote}
+)
+
+// prune drops, in each layer, the rules after the first one that holds the whole query in the
+// dimensions still to split (order): within this node they can never be the first match.
+func (p *problem) prune(act []uint64, order []int) {
 	for c := range p.layerRange {
 		for s := range 3 {
 			r := p.layerRange[c][s]
@@ -214,7 +252,7 @@ func (p *problem) prune(act []uint64, from int) {
 				}
 				it := &p.items[i]
 				full := true
-				for k := from; k < 3; k++ {
+				for _, k := range order {
 					full = full && it.covers[k]
 				}
 				if full {
@@ -228,11 +266,13 @@ func (p *problem) prune(act []uint64, from int) {
 	}
 }
 
-// split partitions the query's set of dimension dim among the active rules, then recurses to
-// the next dimension; at the address dimension it emits regions by outcome.
-func (p *problem) split(proto Protocols, dim int, fixed [3]ivs, act []uint64) {
-	if dim == dimRemote {
-		p.leaves(proto, fixed, act)
+// split partitions the query's set of the first dimension of order among the active rules,
+// groups the pieces where the same rules are active, and recurses to the next dimension; at
+// the last one it emits regions by outcome.
+func (p *problem) split(proto Protocols, order []int, fixed [3]ivs, act []uint64) {
+	dim := order[0]
+	if len(order) == 1 {
+		p.leaves(proto, dim, fixed, act)
 		return
 	}
 	type group struct {
@@ -249,21 +289,25 @@ func (p *problem) split(proto Protocols, dim int, fixed [3]ivs, act []uint64) {
 			index[k] = g
 			groups = append(groups, g)
 		}
-		g.set = append(g.set, piece)
+		if n := len(g.set); n > 0 && g.set[n-1].Hi+1 == piece.Lo {
+			g.set[n-1].Hi = piece.Hi
+		} else {
+			g.set = append(g.set, piece)
+		}
 	})
 	for _, g := range groups {
 		f := fixed
-		f[dim] = norm(g.set)
-		p.prune(g.act, dim+1)
-		p.split(proto, dim+1, f, g.act)
+		f[dim] = g.set
+		p.prune(g.act, order[1:])
+		p.split(proto, order[1:], f, g.act)
 	}
 }
 
-// leaves cuts the address dimension and gives every piece its outcome: in each layer the
-// first active rule matches every flow of the piece.
-func (p *problem) leaves(proto Protocols, fixed [3]ivs, act []uint64) {
+// leaves cuts the last dimension and gives every piece its outcome: in each layer the first
+// active rule matches every flow of the piece.
+func (p *problem) leaves(proto Protocols, dim int, fixed [3]ivs, act []uint64) {
 	byOutcome := map[int]int{} // outcome -> index in p.out
-	p.sweep(p.q[dimRemote], act, dimRemote, func(piece iv, cur []uint64) {
+	p.sweep(p.q[dim], act, dim, func(piece iv, cur []uint64) {
 		o := p.outcome(cur)
 		i, ok := byOutcome[o]
 		if !ok {
@@ -272,10 +316,10 @@ func (p *problem) leaves(proto Protocols, fixed [3]ivs, act []uint64) {
 			p.out = append(p.out, rawRegion{proto: proto, dims: fixed, outcome: o})
 		}
 		r := &p.out[i]
-		if n := len(r.dims[dimRemote]); n > 0 && r.dims[dimRemote][n-1].hi+1 == piece.lo {
-			r.dims[dimRemote][n-1].hi = piece.hi
+		if n := len(r.dims[dim]); n > 0 && r.dims[dim][n-1].Hi+1 == piece.Lo {
+			r.dims[dim][n-1].Hi = piece.Hi
 		} else {
-			r.dims[dimRemote] = append(r.dims[dimRemote], piece)
+			r.dims[dim] = append(r.dims[dim], piece)
 		}
 	})
 }
@@ -353,67 +397,75 @@ func (p *problem) key(b []uint64) string {
 	return string(buf)
 }
 
-type event struct {
-	pos  uint64
-	item int
-	add  bool
+// event is where an item's interval starts (add) or ends (the position after it), packed in
+// one integer so that sorting is a plain integer sort: position (33 bits), item, add.
+type event uint64
+
+const eventItemBits = 24
+
+func newEvent(pos uint64, item int, add bool) event {
+	e := event(pos<<(eventItemBits+1) | uint64(item)<<1)
+	if add {
+		e |= 1
+	}
+	return e
 }
 
+func (e event) pos() uint64 { return uint64(e) >> (eventItemBits + 1) }
+func (e event) item() int   { return int(uint64(e)>>1) & (1<<eventItemBits - 1) }
+func (e event) add() bool   { return e&1 != 0 }
+
 // sweep cuts dom at every boundary of the active items' sets in dimension dim and calls emit
-// for each piece inside dom with the items whose set holds it (cur is reused between calls).
+// for each piece inside dom with the items whose set holds it (cur is reused between calls:
+// emit must copy what it keeps).
 func (p *problem) sweep(dom ivs, act []uint64, dim int, emit func(piece iv, cur []uint64)) {
 	if len(dom) == 0 {
 		return
 	}
-	lo, hi := uint64(dom[0].lo), uint64(dom[len(dom)-1].hi)
-	var evs []event
-	cuts := make([]uint64, 0, 2*len(dom)+8)
-	for _, r := range dom {
-		cuts = append(cuts, uint64(r.lo), uint64(r.hi)+1)
+	evs := p.evBuf[:0]
+	// Items were cut to the query when the problem was made, and dom is the query's set of
+	// this dimension, so every event lies within [lo, hi+1].
+	for _, e := range p.events[dim] {
+		if i := e.item(); act[i/64]&(1<<(i%64)) != 0 {
+			evs = append(evs, e)
+		}
 	}
-	for w, word := range act {
-		for word != 0 {
-			i := w*64 + bits.TrailingZeros64(word)
-			word &= word - 1
-			for _, r := range p.items[i].dims[dim] {
-				a, b := uint64(r.lo), uint64(r.hi)+1
-				if b <= lo || a > hi {
-					continue
+	p.evBuf = evs
+	// The cuts: every event position and dom's ends, merged in order, once each.
+	cuts := p.cutBuf[:0]
+	j := 0
+	for _, r := range dom {
+		for _, b := range [2]uint64{uint64(r.Lo), uint64(r.Hi) + 1} {
+			for j < len(evs) && evs[j].pos() < b {
+				if n := len(cuts); n == 0 || cuts[n-1] != evs[j].pos() {
+					cuts = append(cuts, evs[j].pos())
 				}
-				a, b = max(a, lo), min(b, hi+1)
-				evs = append(evs, event{a, i, true}, event{b, i, false})
-				cuts = append(cuts, a, b)
+				j++
+			}
+			if n := len(cuts); n == 0 || cuts[n-1] != b {
+				cuts = append(cuts, b)
 			}
 		}
 	}
-	slices.SortFunc(evs, func(x, y event) int {
-		switch {
-		case x.pos < y.pos:
-			return -1
-		case x.pos > y.pos:
-			return 1
-		}
-		return 0
-	})
-	slices.Sort(cuts)
-	cuts = slices.Compact(cuts)
-	cur := make([]uint64, p.words)
+	p.cutBuf = cuts
+	cur := p.cur
+	clear(cur)
 	e, d := 0, 0
 	for k := 0; k+1 < len(cuts); k++ {
 		a, b := cuts[k], cuts[k+1]
-		for e < len(evs) && evs[e].pos <= a {
-			if i := evs[e].item; evs[e].add {
+		for e < len(evs) && evs[e].pos() <= a {
+			if i := evs[e].item(); evs[e].add() {
 				cur[i/64] |= 1 << (i % 64)
 			} else {
 				cur[i/64] &^= 1 << (i % 64)
 			}
 			e++
 		}
-		for d < len(dom) && uint64(dom[d].hi) < a {
+		for d < len(dom) && uint64(dom[d].Hi) < a {
 			d++
 		}
-		if d < len(dom) && uint64(dom[d].lo) <= a {
-			emit(iv{uint32(a), uint32(b - 1)}, cur)
+		if d < len(dom) && uint64(dom[d].Lo) <= a {
+			emit(span(uint32(a), uint32(b-1)), cur)
 		}
 	}
 }

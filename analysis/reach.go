@@ -59,7 +59,7 @@ func (a *Analyzer) Reach(q ReachQuery) (*Reach, error) {
 	space := Everything()
 	space.Protocols = ProtocolSet(q.Protocol)
 	if q.Protocol.HasPorts() {
-		ports := PortSet{ivs{{uint32(q.Ports.Lo), uint32(q.Ports.Hi)}}}
+		ports := PortSet{ivs{span(uint32(q.Ports.Lo), uint32(q.Ports.Hi))}}
 		if q.Direction == model.Inbound {
 			space.LocalPorts = ports
 		} else {
@@ -165,8 +165,8 @@ func boxKey(b rawBox, skip int) string {
 		}
 		buf = binary.AppendUvarint(buf, uint64(len(b[k])))
 		for _, r := range b[k] {
-			buf = binary.BigEndian.AppendUint32(buf, r.lo)
-			buf = binary.BigEndian.AppendUint32(buf, r.hi)
+			buf = binary.BigEndian.AppendUint32(buf, r.Lo)
+			buf = binary.BigEndian.AppendUint32(buf, r.Hi)
 		}
 	}
 	return string(buf)

@@ -13,16 +13,19 @@ import (
 )
 
 // iv is an inclusive integer interval; ivs is a sorted list of disjoint, non-adjacent ones.
-// Addresses (32 bits) and ports (16 bits) share the type, so one set algebra serves both.
-type iv struct{ lo, hi uint32 }
+// Addresses (32 bits) and ports (16 bits) share the type, so one set algebra serves both. It is
+// the engine's IPRange, so the engine's compiled address sets are used without a copy.
+type iv = engine.IPRange
 
 type ivs []iv
+
+func span(lo, hi uint32) iv { return iv{Lo: lo, Hi: hi} }
 
 const maxAddr = ^uint32(0)
 
 var (
-	allAddrs = ivs{{0, maxAddr}}
-	allPorts = ivs{{0, 65535}}
+	allAddrs = ivs{span(0, maxAddr)}
+	allPorts = ivs{span(0, 65535)}
 )
 
 // norm sorts and merges overlapping or adjacent intervals in place.
@@ -32,9 +35,9 @@ func norm(s ivs) ivs {
 	}
 	slices.SortFunc(s, func(a, b iv) int {
 		switch {
-		case a.lo < b.lo:
+		case a.Lo < b.Lo:
 			return -1
-		case a.lo > b.lo:
+		case a.Lo > b.Lo:
 			return 1
 		}
 		return 0
@@ -42,8 +45,8 @@ func norm(s ivs) ivs {
 	out := s[:1]
 	for _, r := range s[1:] {
 		last := &out[len(out)-1]
-		if last.hi == maxAddr || r.lo <= last.hi+1 {
-			last.hi = max(last.hi, r.hi)
+		if last.Hi == maxAddr || r.Lo <= last.Hi+1 {
+			last.Hi = max(last.Hi, r.Hi)
 			continue
 		}
 		out = append(out, r)
@@ -57,11 +60,11 @@ func (s ivs) intersect(t ivs) ivs {
 	var out ivs
 	i, j := 0, 0
 	for i < len(s) && j < len(t) {
-		lo, hi := max(s[i].lo, t[j].lo), min(s[i].hi, t[j].hi)
+		lo, hi := max(s[i].Lo, t[j].Lo), min(s[i].Hi, t[j].Hi)
 		if lo <= hi {
-			out = append(out, iv{lo, hi})
+			out = append(out, span(lo, hi))
 		}
-		if s[i].hi < t[j].hi {
+		if s[i].Hi < t[j].Hi {
 			i++
 		} else {
 			j++
@@ -77,26 +80,38 @@ func (s ivs) complement() ivs {
 	var out ivs
 	next := uint64(0)
 	for _, r := range s {
-		if uint64(r.lo) > next {
-			out = append(out, iv{uint32(next), r.lo - 1})
+		if uint64(r.Lo) > next {
+			out = append(out, span(uint32(next), r.Lo-1))
 		}
-		next = uint64(r.hi) + 1
+		next = uint64(r.Hi) + 1
 	}
 	if next <= uint64(maxAddr) {
-		out = append(out, iv{uint32(next), maxAddr})
+		out = append(out, span(uint32(next), maxAddr))
 	}
 	return out
 }
 
-// within reports whether s is a subset of t.
-func (s ivs) within(t ivs) bool { return len(s.minus(t)) == 0 }
+// within reports whether s is a subset of t: each range of s lies inside one range of t
+// (t's ranges are disjoint and non-adjacent).
+func (s ivs) within(t ivs) bool {
+	j := 0
+	for _, r := range s {
+		for j < len(t) && t[j].Hi < r.Lo {
+			j++
+		}
+		if j == len(t) || t[j].Lo > r.Lo || t[j].Hi < r.Hi {
+			return false
+		}
+	}
+	return true
+}
 
 func (s ivs) contains(v uint32) bool {
 	i, ok := slices.BinarySearchFunc(s, v, func(r iv, v uint32) int {
 		switch {
-		case r.hi < v:
+		case r.Hi < v:
 			return -1
-		case r.lo > v:
+		case r.Lo > v:
 			return 1
 		}
 		return 0
@@ -107,23 +122,19 @@ func (s ivs) contains(v uint32) bool {
 func (s ivs) size() uint64 {
 	n := uint64(0)
 	for _, r := range s {
-		n += uint64(r.hi-r.lo) + 1
+		n += uint64(r.Hi-r.Lo) + 1
 	}
 	return n
 }
 
-func fromRanges(rs []engine.IPRange) ivs {
-	out := make(ivs, len(rs))
-	for i, r := range rs {
-		out[i] = iv{r.Lo, r.Hi}
-	}
-	return out
-}
+// fromRanges shares the engine's ranges: callers never modify ivs in place (norm is applied
+// to fresh slices only).
+func fromRanges(rs []engine.IPRange) ivs { return ivs(rs) }
 
 func fromPorts(rs []model.PortRange) ivs {
 	out := make(ivs, len(rs))
 	for i, r := range rs {
-		out[i] = iv{uint32(r.Lo), uint32(r.Hi)}
+		out[i] = span(uint32(r.Lo), uint32(r.Hi))
 	}
 	return norm(out)
 }
@@ -134,7 +145,7 @@ func fromPrefixes(ps []netip.Prefix) ivs {
 		if p.IsValid() && p.Addr().Is4() {
 			p = p.Masked()
 			lo := engine.AddrBits(p.Addr())
-			out = append(out, iv{lo, lo | uint32(uint64(1)<<(32-p.Bits())-1)})
+			out = append(out, span(lo, lo|uint32(uint64(1)<<(32-p.Bits())-1)))
 		}
 	}
 	return norm(out)
@@ -152,7 +163,7 @@ func (a AddrSet) Contains(addr netip.Addr) bool {
 func (a AddrSet) Empty() bool { return len(a.s) == 0 }
 
 // All reports whether the set holds every IPv4 address.
-func (a AddrSet) All() bool { return len(a.s) == 1 && a.s[0] == iv{0, maxAddr} }
+func (a AddrSet) All() bool { return len(a.s) == 1 && a.s[0] == span(0, maxAddr) }
 
 // Size is the number of addresses in the set.
 func (a AddrSet) Size() uint64 { return a.s.size() }
@@ -166,7 +177,7 @@ func (a AddrSet) Equal(b AddrSet) bool { return slices.Equal(a.s, b.s) }
 func (a AddrSet) Prefixes() []netip.Prefix {
 	var out []netip.Prefix
 	for _, r := range a.s {
-		out = netipx.IPRangeFrom(engine.BitsAddr(r.lo), engine.BitsAddr(r.hi)).AppendPrefixes(out)
+		out = netipx.IPRangeFrom(engine.BitsAddr(r.Lo), engine.BitsAddr(r.Hi)).AppendPrefixes(out)
 	}
 	return out
 }
@@ -191,7 +202,7 @@ type PortSet struct{ s ivs }
 func (p PortSet) Ranges() []model.PortRange {
 	out := make([]model.PortRange, len(p.s))
 	for i, r := range p.s {
-		out[i] = model.PortRange{Lo: uint16(r.lo), Hi: uint16(r.hi)}
+		out[i] = model.PortRange{Lo: uint16(r.Lo), Hi: uint16(r.Hi)}
 	}
 	return out
 }
@@ -200,7 +211,7 @@ func (p PortSet) Ranges() []model.PortRange {
 func (p PortSet) Contains(n uint16) bool { return p.s.contains(uint32(n)) }
 
 // All reports whether the set holds every port.
-func (p PortSet) All() bool { return len(p.s) == 1 && p.s[0] == iv{0, 65535} }
+func (p PortSet) All() bool { return len(p.s) == 1 && p.s[0] == span(0, 65535) }
 
 // Empty reports whether the set holds no port.
 func (p PortSet) Empty() bool { return len(p.s) == 0 }
@@ -212,9 +223,9 @@ func (p PortSet) String() string {
 	}
 	parts := make([]string, len(p.s))
 	for i, r := range p.s {
-		parts[i] = strconv.Itoa(int(r.lo))
-		if r.hi != r.lo {
-			parts[i] += "-" + strconv.Itoa(int(r.hi))
+		parts[i] = strconv.Itoa(int(r.Lo))
+		if r.Hi != r.Lo {
+			parts[i] += "-" + strconv.Itoa(int(r.Hi))
 		}
 	}
 	return strings.Join(parts, ", ")

@@ -173,6 +173,7 @@ type addrMatch struct {
 	set            ipSet // prefixes, AzureLoadBalancer and custom tags
 	vnet, internet bool  // for matchTags: VirtualNetwork, Internet of the evaluated NIC
 	asgs           []asgRef
+	members        ipSet // for matchASG: every member address of every ASG, for analysis
 }
 
 func (m *addrMatch) match(ip uint32, local bool, t *target) bool {
@@ -382,6 +383,7 @@ func (c *compiler) side(s model.Side) addrMatch {
 		m := addrMatch{kind: matchASG}
 		for _, a := range s.ASGs {
 			m.asgs = append(m.asgs, asgRef{asg: a, members: c.asgs[a]})
+			m.members = m.members.union(c.asgs[a])
 		}
 		return m
 	}

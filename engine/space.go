@@ -2,6 +2,7 @@ package engine
 
 import (
 	"net/netip"
+	"unsafe"
 
 	"ipflow/model"
 )
@@ -122,10 +123,11 @@ func (t Target) Spaces(d model.Direction, slot int) []RuleSpace {
 
 // remoteSet is every remote address a rule side matches for target t (the remote address is
 // never the NIC's own as an ASG member: membership counts by address, as in addrMatch.match).
+// Only NIC-dependent tags build a new set; the others are the compiled sets themselves.
 func remoteSet(m *addrMatch, t *target) []IPRange {
 	switch m.kind {
 	case matchAny:
-		return []IPRange{{0, ^uint32(0)}}
+		return everyAddress
 	case matchSet:
 		return exportSet(m.set)
 	case matchTags:
@@ -138,19 +140,18 @@ func remoteSet(m *addrMatch, t *target) []IPRange {
 		}
 		return exportSet(s)
 	}
-	var s ipSet
-	for _, a := range m.asgs {
-		s = s.union(a.members)
-	}
-	return exportSet(s)
+	return exportSet(m.members)
 }
 
+var everyAddress = []IPRange{{0, ^uint32(0)}}
+
+// exportSet shares an ipSet's ranges as IPRanges: the two types have the same layout, and the
+// sets are immutable once compiled, so no copy is made (analyses read many large ASG sets).
 func exportSet(s ipSet) []IPRange {
-	out := make([]IPRange, len(s))
-	for i, r := range s {
-		out[i] = IPRange{r.lo, r.hi}
+	if len(s) == 0 {
+		return nil
 	}
-	return out
+	return unsafe.Slice((*IPRange)(unsafe.Pointer(&s[0])), len(s))
 }
 
 func exportPorts(s portSet) []model.PortRange {
@@ -159,3 +160,6 @@ func exportPorts(s portSet) []model.PortRange {
 	}
 	return []model.PortRange(s)
 }
+
+// exportSet relies on ipRange and IPRange having one layout; this fails to compile otherwise.
+var _ = [1]struct{}{}[unsafe.Sizeof(ipRange{})-unsafe.Sizeof(IPRange{})]
