@@ -8,6 +8,7 @@ import (
 
 	"ipflow/analysis"
 	"ipflow/engine"
+	"ipflow/internal/estategen"
 	"ipflow/model"
 )
 
@@ -16,7 +17,7 @@ import (
 // 200 VMs on one port ≤ 1 s. Loading and compiling are outside the timings ("after load").
 
 var large = sync.OnceValues(func() (string, error) {
-	return string(model.GenerateLarge(10000, 2000, 50)), nil
+	return string(estategen.Large(10000, 2000, 50)), nil
 })
 
 func loadLarge(b *testing.B, src string) *engine.Engine {
