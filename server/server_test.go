@@ -40,6 +40,17 @@ func TestUIOpensForAnAuthorisedKey(t *testing.T) {
 	}
 }
 
+// The UI is drawn at the client's terminal size and follows its resizes.
+func TestUIFollowsTheClientsWindow(t *testing.T) {
+	h := start(t)
+	u := h.openUI(t, h.client(t), 40, 10, nil)
+	u.waitFor(t, "this is 40×10.")
+	if err := u.sess.WindowChange(30, 100); err != nil {
+		t.Fatal(err)
+	}
+	u.waitFor(t, "Virtual machines")
+}
+
 // The UI takes its colours from the client's TERM and COLORTERM, never the server's.
 func TestUIColourProfileIsTheClients(t *testing.T) {
 	t.Setenv("NO_COLOR", "1") // the server's own environment must not matter

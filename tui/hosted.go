@@ -36,8 +36,10 @@ func newHosted(eng *engine.Engine, start Start, h Hosted) Model {
 // verdict to the host.
 func (c *ctx) verify(f engine.Flow) (*engine.Result, error) {
 	if c.host.Engine != nil {
-		if e := c.host.Engine(); e != nil {
-			c.eng = e
+		if e := c.host.Engine(); e != nil && e != c.eng {
+			// Engine and environment move together, so the screens opened from this verdict
+			// on (rules, effective rules, whole-estate answers) describe the same estate.
+			c.eng, c.env = e, e.Environment()
 		}
 	}
 	res, err := c.eng.Verify(f)
