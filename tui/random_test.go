@@ -18,6 +18,7 @@ var randomKeys = []string{
 	"pgup", "pgdown", "home", "end", "backspace", "space", "ctrl+u", "ctrl+w",
 	"/", "?", "n", "p", "e", "y", "d", "g", "G", "j", "k", "h", "l", "i", "o", "t", "u", "a", "v",
 	"0", "1", "2", "3", "4", "5", "6", "7", "8", "9", ".", ":", "*", "-", "w", "b", "x", "é", "🙂",
+	"r", "r", "c", "]", "[", "a", "a", "m", "L", "N", "G", "space",
 }
 
 // Thousands of random keys and resizes on every screen never panic, and every frame fits the
@@ -87,7 +88,7 @@ func TestRandomKeysLongChain(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 7))
 	w, h := 80, 24
 	m, _ = m.Update(tea.WindowSizeMsg{Width: w, Height: h})
-	keys := []string{"n", "p", "up", "down", "pgup", "pgdown", "g", "G", "d", "left", "right", "j", "k"}
+	keys := []string{"n", "p", "up", "down", "pgup", "pgdown", "g", "G", "d", "left", "right", "j", "k", "x", "]", "[", "/", "1", "enter", "N"}
 	for i := 0; i < 2000; i++ {
 		if rng.IntN(50) == 0 {
 			w, h = MinWidth+rng.IntN(100), MinHeight+rng.IntN(40)
