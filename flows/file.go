@@ -1,6 +1,7 @@
 package flows
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 
@@ -81,7 +82,8 @@ type File struct {
 }
 
 // Load reads flows files. Without record, every flow must say what it expects. Every error is
-// reported at once, as a *model.LoadError.
+// reported at once, as a *model.LoadError; the File is returned with it, so that Check can add
+// the errors against the estate (a file that failed to decode has no flows).
 func Load(record bool, srcs ...model.Source) (*File, error) {
 	f := &File{doc: model.ReadDocument(srcs...)}
 	names := map[string]model.Pos{}
@@ -97,10 +99,7 @@ func Load(record bool, srcs ...model.Source) (*File, error) {
 			}
 		}
 	}
-	if err := f.doc.Err(); err != nil {
-		return nil, err
-	}
-	return f, nil
+	return f, f.doc.Err()
 }
 
 func readFlow(t *model.Table, record bool, names map[string]model.Pos) *Flow {
@@ -171,15 +170,17 @@ func readFlow(t *model.Table, record bool, names map[string]model.Pos) *Flow {
 		if msg := ruleFormError(r); msg != "" {
 			t.Errorf("rule", "rule %s: %s", quote(r), msg)
 			fl.ok = false
+		} else {
+			fl.Rule = r
 		}
-		fl.Rule = r
 	}
 	if n, ok := str("nsg", ""); ok {
 		if strings.TrimSpace(n) == "" {
 			t.Errorf("nsg", "nsg: must not be empty (leave it out to accept any NSG)")
 			fl.ok = false
+		} else {
+			fl.NSG = n
 		}
-		fl.NSG = n
 	}
 	return fl
 }
@@ -214,7 +215,8 @@ func ruleFormError(r string) string {
 }
 
 // Check checks the flows against the estate: every VM, NIC and address must resolve, and every
-// rule and NSG a flow names must exist. Errors point at the flow's key, like Load's.
+// rule and NSG a flow names must exist. Errors point at the flow's key, like Load's, and come
+// with Load's errors (a flow with errors of its own is checked for its rule and NSG only).
 func (f *File) Check(e *engine.Engine) error {
 	env := e.Environment()
 	var rules, nsgs []string
@@ -239,12 +241,10 @@ func (f *File) Check(e *engine.Engine) error {
 		add(a.ID())
 	}
 	for _, fl := range f.Flows {
-		if !fl.ok {
-			continue
-		}
-		if _, err := e.Decide(fl.Flow); err != nil {
+		if _, err := e.Decide(fl.Flow); fl.ok && err != nil { // a flow with errors of its own is not evaluated
 			field := "vm"
-			if ie, ok := err.(*engine.InputError); ok && ie.Field != "" {
+			var ie *engine.InputError
+			if errors.As(err, &ie) && ie.Field != "" {
 				field = ie.Field
 			}
 			fl.t.Errorf(field, "%s: %s", field, err)

@@ -62,13 +62,13 @@ func runTest(c *invocation, args []string) int {
 		fmt.Fprintf(stderr, "ipflow test: %v\n", err)
 		return 2
 	}
-	// The flows files are checked before the estate is loaded: their errors come sooner.
-	ff, err := flows.Load(record, srcs...)
-	if err != nil {
-		return reportIssues(stderr, err)
-	}
+	// The flows files are read before the estate is loaded: their own errors come first.
+	ff, ferr := flows.Load(record, srcs...)
 	e, code := c.estate("test", paths)
 	if e == nil {
+		if ferr != nil {
+			reportIssues(stderr, ferr)
+		}
 		return code
 	}
 	if err := ff.Check(e); err != nil {
