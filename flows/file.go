@@ -215,10 +215,11 @@ func ruleFormError(r string) string {
 }
 
 // Check checks the flows against the estate: every VM, NIC and address must resolve, and every
-// rule and NSG a flow names must exist. Errors point at the flow's key, like Load's, and come
-// with Load's errors (a flow with errors of its own is checked for its rule and NSG only).
-func (f *File) Check(e *engine.Engine) error {
-	env := e.Environment()
+// rule and NSG a flow names must exist in it or in one of also (with a what-if, a flow may
+// expect a rule the change removes: that is a failure of the test, not an error of the file).
+// Errors point at the flow's key, like Load's, and come with Load's errors (a flow with errors
+// of its own is checked for its rule and NSG only).
+func (f *File) Check(e *engine.Engine, also ...*model.Environment) error {
 	var rules, nsgs []string
 	haveRule, haveNSG := map[string]bool{}, map[string]bool{}
 	add := func(id string) {
@@ -230,15 +231,19 @@ func (f *File) Check(e *engine.Engine) error {
 	for _, r := range model.DefaultRules() {
 		add(r.ID())
 	}
-	for _, g := range env.NSGs {
-		haveNSG[g.Name] = true
-		nsgs = append(nsgs, g.Name)
-		for _, r := range g.Rules {
-			add(r.ID())
+	for _, env := range append([]*model.Environment{e.Environment()}, also...) {
+		for _, g := range env.NSGs {
+			if !haveNSG[g.Name] {
+				haveNSG[g.Name] = true
+				nsgs = append(nsgs, g.Name)
+			}
+			for _, r := range g.Rules {
+				add(r.ID())
+			}
 		}
-	}
-	for _, a := range env.AdminRules {
-		add(a.ID())
+		for _, a := range env.AdminRules {
+			add(a.ID())
+		}
 	}
 	for _, fl := range f.Flows {
 		if _, err := e.Decide(fl.Flow); fl.ok && err != nil { // a flow with errors of its own is not evaluated

@@ -22,7 +22,7 @@ Usage:
   ipflow [-f PATH]... [flow flags]            open the terminal UI (flow flags jump to that verdict)
   ipflow verify [-f PATH]... flow flags [--what-if FILE]... [-o text|json]
   ipflow verify --batch [-f PATH]... [-o text|json] < flows.jsonl|flows.csv
-  ipflow test   [-f PATH]... FLOWS.toml|-... [-o text|json] [--junit FILE]
+  ipflow test   [-f PATH]... FLOWS.toml|-... [--what-if FILE]... [-o text|json] [--junit FILE]
   ipflow test --record [-f PATH]... FLOWS.toml|-... [-o NEW.toml]
   ipflow check  [-f PATH]...                  validate fixtures; print every error and warning
   ipflow import FILE|DIR... [-o env.toml]     turn Azure CLI/REST JSON into a fixture

@@ -9,11 +9,13 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"ipflow/engine"
 	"ipflow/flows"
 	"ipflow/model"
+	"ipflow/whatif"
 )
 
 // traceLines is how many lines of the evaluation a failed flow shows.
@@ -27,7 +29,9 @@ func runTest(c *invocation, args []string) int {
 	var paths pathList
 	var output, junit string
 	var record bool
+	var wi whatIfFlag
 	fs.Var(&paths, "f", "fixture file or directory (repeatable)")
+	wi.register(fs)
 	fs.StringVar(&output, "o", "", "output: text or json; with --record, the file to write")
 	fs.StringVar(&output, "output", "", "output: text or json; with --record, the file to write")
 	fs.StringVar(&junit, "junit", "", "also write JUnit XML to this file")
@@ -57,6 +61,10 @@ func runTest(c *invocation, args []string) int {
 			return 2
 		}
 	}
+	if slices.Contains(files, "-") && slices.Contains(wi.files, "-") {
+		fmt.Fprintln(stderr, "ipflow test: the flows file and the --what-if change set cannot both come from stdin (-)")
+		return 2
+	}
 	srcs, err := readFlowsFiles(c, files)
 	if err != nil {
 		fmt.Fprintf(stderr, "ipflow test: %v\n", err)
@@ -71,7 +79,12 @@ func runTest(c *invocation, args []string) int {
 		}
 		return code
 	}
-	if err := ff.Check(e); err != nil {
+	base := e.Environment()
+	e, set, code := wi.apply(c, "test", e) // test a change before making it
+	if e == nil {
+		return code
+	}
+	if err := ff.Check(e, base); err != nil {
 		return reportIssues(stderr, err)
 	}
 	outcomes, err := ff.Run(e)
@@ -83,7 +96,7 @@ func runTest(c *invocation, args []string) int {
 		c.told(o.Result)
 	}
 	if record {
-		return writeRecord(c, outcomes, output)
+		return writeRecord(c, outcomes, output, set)
 	}
 	failed := 0
 	for _, o := range outcomes {
@@ -92,7 +105,7 @@ func runTest(c *invocation, args []string) int {
 		}
 	}
 	if junit != "" {
-		if err := writeJUnit(junit, outcomes); err != nil {
+		if err := writeJUnit(junit, outcomes, set); err != nil {
 			fmt.Fprintf(stderr, "ipflow test: --junit: %v\n", err)
 			return 2
 		}
@@ -103,8 +116,9 @@ func runTest(c *invocation, args []string) int {
 			fmt.Fprintf(stderr, "ipflow test: %v\n", err)
 			return 2
 		}
-		fmt.Fprintf(stdout, "%s\n", data)
+		fmt.Fprintf(stdout, "%s\n", withWhatIf(data, set))
 	} else {
+		fmt.Fprint(stdout, whatIfLine(set))
 		writeTestText(stdout, outcomes, failed)
 	}
 	if failed > 0 {
@@ -179,8 +193,11 @@ func reportIssues(stderr io.Writer, err error) int {
 	return 2
 }
 
-func writeRecord(c *invocation, outcomes []flows.Outcome, path string) int {
+func writeRecord(c *invocation, outcomes []flows.Outcome, path string, set *whatif.Set) int {
 	stderr := c.stderr
+	if set != nil {
+		fmt.Fprint(stderr, whatIfLine(set)) // the verdicts recorded are those with the change
+	}
 	data := flows.Record(outcomes)
 	if path == "" || path == "-" {
 		if _, err := c.stdout.Write(data); err != nil {
@@ -290,11 +307,17 @@ type junitSuites struct {
 }
 
 type junitSuite struct {
-	Name     string      `xml:"name,attr"`
-	Tests    int         `xml:"tests,attr"`
-	Failures int         `xml:"failures,attr"`
-	Errors   int         `xml:"errors,attr"`
-	Cases    []junitCase `xml:"testcase"`
+	Name       string          `xml:"name,attr"`
+	Tests      int             `xml:"tests,attr"`
+	Failures   int             `xml:"failures,attr"`
+	Errors     int             `xml:"errors,attr"`
+	Properties []junitProperty `xml:"properties>property,omitempty"`
+	Cases      []junitCase     `xml:"testcase"`
+}
+
+type junitProperty struct {
+	Name  string `xml:"name,attr"`
+	Value string `xml:"value,attr"`
 }
 
 type junitCase struct {
@@ -312,8 +335,12 @@ type junitFailure struct {
 	Text    string `xml:",cdata"`
 }
 
-func junitXML(outcomes []flows.Outcome) ([]byte, error) {
+func junitXML(outcomes []flows.Outcome, set *whatif.Set) ([]byte, error) {
 	root := junitSuites{Name: "ipflow test"}
+	var props []junitProperty
+	if set != nil {
+		props = []junitProperty{{Name: "whatIf", Value: strings.TrimSpace(whatIfLine(set))}}
+	}
 	index := map[string]int{}
 	for _, o := range outcomes {
 		file := model.Printable(o.Pos.File)
@@ -321,7 +348,7 @@ func junitXML(outcomes []flows.Outcome) ([]byte, error) {
 		if !ok {
 			i = len(root.Suites)
 			index[file] = i
-			root.Suites = append(root.Suites, junitSuite{Name: file})
+			root.Suites = append(root.Suites, junitSuite{Name: file, Properties: props})
 		}
 		s := &root.Suites[i]
 		c := junitCase{Name: model.Printable(o.Name), Classname: "ipflow." + strings.TrimSuffix(filepath.Base(file), ".toml"),
@@ -342,8 +369,8 @@ func junitXML(outcomes []flows.Outcome) ([]byte, error) {
 	return append(append([]byte(xml.Header), data...), '\n'), nil
 }
 
-func writeJUnit(path string, outcomes []flows.Outcome) error {
-	data, err := junitXML(outcomes)
+func writeJUnit(path string, outcomes []flows.Outcome, set *whatif.Set) error {
+	data, err := junitXML(outcomes, set)
 	if err != nil {
 		return err
 	}

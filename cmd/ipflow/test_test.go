@@ -272,3 +272,48 @@ func TestTestServed(t *testing.T) {
 		t.Errorf("served batch: exit %d, %q", code, out)
 	}
 }
+
+// --what-if tests a change before it is made: removing the SQL rule breaks "app reaches db".
+func TestTestWhatIf(t *testing.T) {
+	dir := t.TempDir()
+	change := filepath.Join(dir, "change.toml")
+	os.WriteFile(change, []byte("[[change]]\nop = \"remove\"\nnsg = \"db-subnet-nsg\"\nname = \"allow-app-to-sql\"\n"), 0o644)
+	code, out, errOut := runStdin(sampleFlows(t), "test", "-", "--what-if", change)
+	if code != 1 || errOut != "" {
+		t.Fatalf("exit %d, stderr %q", code, errOut)
+	}
+	for _, w := range []string{
+		"WHAT-IF: 1 change from " + change + " applied; the estate is not the one loaded.\n",
+		"FAIL  app reaches db on 1433: Access denied by defaultSecurityRules/DenyAllInBound (NSG db-subnet-nsg on subnet/spoke-data/db)\n" +
+			"      <stdin>:53: expected allow, got deny; expected rule securityRules/allow-app-to-sql, decided by defaultSecurityRules/DenyAllInBound\n",
+		"9 passed, 1 failed\n",
+	} {
+		if !strings.Contains(out, w) {
+			t.Errorf("output does not contain %q:\n%s", w, out)
+		}
+	}
+	code, out, _ = runStdin(sampleFlows(t), "test", "-", "--what-if", change, "-o", "json")
+	if code != 1 || !strings.HasPrefix(out, `{"whatIf":{"files":["`+change+`"],"changes":[`) {
+		t.Errorf("json: exit %d: %.200s", code, out)
+	}
+	junit := filepath.Join(dir, "j.xml")
+	runStdin(sampleFlows(t), "test", "-", "--what-if", change, "--junit", junit)
+	data, _ := os.ReadFile(junit)
+	var doc struct {
+		Suites []struct {
+			Props []struct {
+				Name  string `xml:"name,attr"`
+				Value string `xml:"value,attr"`
+			} `xml:"properties>property"`
+		} `xml:"testsuite"`
+	}
+	if err := xml.Unmarshal(data, &doc); err != nil || len(doc.Suites) != 1 || len(doc.Suites[0].Props) != 1 || doc.Suites[0].Props[0].Name != "whatIf" {
+		t.Errorf("junit properties: %v %+v", err, doc)
+	}
+	if code, _, errOut := runStdin("", "test", "-", "--what-if", "-"); code != 2 || !strings.Contains(errOut, "cannot both come from stdin") {
+		t.Errorf("both on stdin: exit %d, %q", code, errOut)
+	}
+	if code, _, errOut := runStdin(sampleFlows(t), "test", "-", "--what-if", filepath.Join(dir, "none.toml")); code != 2 || !strings.Contains(errOut, "--what-if") {
+		t.Errorf("missing change set: exit %d, %q", code, errOut)
+	}
+}
