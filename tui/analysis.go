@@ -27,6 +27,10 @@ func (c *ctx) analyzer() *analysis.Analyzer {
 	return c.an
 }
 
+// done is the end of work done off the UI goroutine: the UI goroutine runs it (Model.Update),
+// so screens change only there.
+type done func()
+
 // query is the part of a flow a whole-estate question fixes: direction, protocol and port(s).
 type query struct {
 	dir   model.Direction
@@ -339,40 +343,54 @@ type matrixScreen struct {
 	list   scroller // rows
 	col    int
 	colOff int
+	busy   bool // computing
+	gen    int  // the question being answered
 }
 
 // matrixLimit keeps the matrix readable and quick; the filter narrows it.
 const matrixLimit = 200
 
-func newMatrix(c *ctx, vms []*model.VM) *matrixScreen {
+func newMatrix(c *ctx, vms []*model.VM) (*matrixScreen, tea.Cmd) {
 	s := &matrixScreen{c: c, q: newQuery(c)}
 	if len(vms) > matrixLimit {
 		s.capped = len(vms) - matrixLimit
 		vms = vms[:matrixLimit]
 	}
 	s.vms = vms
-	s.run()
-	return s
+	return s, s.run()
 }
 
-func (s *matrixScreen) run() {
+// run computes the matrix off the UI goroutine (up to a second for 200 VMs); the screen says
+// so meanwhile, and the answer lands through a done message.
+func (s *matrixScreen) run() tea.Cmd {
 	names := make([]string, len(s.vms))
 	for i, vm := range s.vms {
 		names[i] = vm.Name
 	}
-	s.res, s.err = nil, ""
-	r, err := s.c.analyzer().Matrix(analysis.MatrixQuery{Protocol: s.q.proto, Port: s.q.ports.Lo, VMs: names})
-	if err != nil {
-		s.err = safe(err.Error())
-		return
+	s.res, s.err, s.busy = nil, "", true
+	a, q := s.c.analyzer(), analysis.MatrixQuery{Protocol: s.q.proto, Port: s.q.ports.Lo, VMs: names}
+	s.gen++
+	gen := s.gen
+	return func() tea.Msg {
+		r, err := a.Matrix(q)
+		return done(func() {
+			if gen != s.gen {
+				return // a newer question was asked meanwhile
+			}
+			s.busy = false
+			if err != nil {
+				s.err = safe(err.Error())
+				return
+			}
+			s.res = r
+			cur := s.list.cursor
+			s.list.reset(len(r.VMs))
+			if cur > 0 {
+				s.list.set(cur)
+			}
+			s.col = min(max(s.col, 0), max(len(r.VMs)-1, 0))
+		})
 	}
-	s.res = r
-	cur := s.list.cursor
-	s.list.reset(len(r.VMs))
-	if cur > 0 {
-		s.list.set(cur)
-	}
-	s.col = min(max(s.col, 0), max(len(r.VMs)-1, 0))
 }
 
 func (s *matrixScreen) crumbs() []string { return []string{"matrix"} }
@@ -399,7 +417,7 @@ func (s *matrixScreen) update(m *Model, msg tea.Msg) tea.Cmd {
 			m.setStatus(problem, true)
 		}
 		if changed {
-			s.run()
+			return s.run()
 		}
 		return nil
 	}
@@ -488,6 +506,9 @@ func (s *matrixScreen) view(w, h int) ([]string, *tea.Cursor) {
 	if s.err != "" {
 		return append(lines, st.Err.Render(trunc("✗ "+s.err, w))), cur
 	}
+	if s.busy || s.res == nil {
+		return append(lines, st.Dim.Render(trunc("computing "+itoa(len(s.vms))+" × "+itoa(len(s.vms))+" flows…", w))), cur
+	}
 	n := len(s.res.VMs)
 	note := plural(n, "VM", "VMs") + " from the VM list's filter · ✓ allowed  ◐ some source ports  ✗ denied  · n/a"
 	if s.capped > 0 {
@@ -553,6 +574,9 @@ func (s *matrixScreen) view(w, h int) ([]string, *tea.Cursor) {
 // cellDetail says what the selected cell is, in words: both sides' deciding rules.
 func (s *matrixScreen) cellDetail(w int) []string {
 	st := s.c.st
+	if s.res == nil {
+		return nil
+	}
 	i, j := s.list.cursor, s.col
 	if i < 0 || i >= len(s.res.VMs) || j >= len(s.res.VMs) {
 		return nil
@@ -583,6 +607,7 @@ func (s *matrixScreen) cellDetail(w int) []string {
 // table with the rule selected).
 type lintScreen struct {
 	c     *ctx
+	busy  bool
 	fs    analysis.Findings
 	lines []entryLine
 	w     int
@@ -590,10 +615,16 @@ type lintScreen struct {
 	cur   int
 }
 
-func newLint(c *ctx) *lintScreen {
-	s := &lintScreen{c: c, fs: c.analyzer().Lint()}
+// newLint starts lint off the UI goroutine (up to seconds on a large estate); the screen says
+// so meanwhile.
+func newLint(c *ctx) (*lintScreen, tea.Cmd) {
+	s := &lintScreen{c: c, busy: true}
 	s.list.selectable = func(i int) bool { return s.lines[i].head }
-	return s
+	a := c.analyzer()
+	return s, func() tea.Msg {
+		fs := a.Lint()
+		return done(func() { s.fs, s.busy, s.lines = fs, false, nil })
+	}
 }
 
 func (s *lintScreen) crumbs() []string { return []string{"lint"} }
@@ -726,6 +757,9 @@ func (s *lintScreen) layout(w int) {
 
 func (s *lintScreen) view(w, h int) ([]string, *tea.Cursor) {
 	st := s.c.st
+	if s.busy {
+		return []string{st.Title.Render("Lint"), st.Dim.Render(trunc("checking every rule of the estate…", w))}, nil
+	}
 	notes, warns, errs := s.fs.Count()
 	lines := []string{st.Title.Render("Lint") + "  " + st.Dim.Render(trunc(plural(errs, "error", "errors")+", "+plural(warns, "warning", "warnings")+", "+plural(notes, "note", "notes")+" · as ipflow lint", w-6))}
 	if len(s.fs) == 0 {

@@ -182,3 +182,31 @@ func topOf(m tea.Model) screen {
 	mm := m.(Model)
 	return mm.top()
 }
+
+// The matrix and lint run off the UI goroutine: the screen says it is working until the
+// answer arrives, and keys still work meanwhile.
+func TestMatrixAndLintDoNotBlock(t *testing.T) {
+	eng := sampleEngine(t)
+	for _, c := range []struct{ key, busy, ready string }{
+		{"m", "computing 7 × 7 flows", "1 web-01"},
+		{"L", "checking every rule of the estate", "exposure"},
+	} {
+		m := sized(eng, Start{}, 100, 40)
+		m, cmd := m.Update(keyMsg(c.key))
+		if cmd == nil {
+			t.Fatalf("%s started no work", c.key)
+		}
+		mustContain(t, m, c.busy)
+		m = send(t, m, "down", "up")
+		d, ok := cmd().(done)
+		if !ok {
+			t.Fatalf("%s: the work ended with %T", c.key, d)
+		}
+		m, _ = m.Update(d)
+		mustContain(t, m, c.ready)
+		m = send(t, m, "esc")
+		if screenOf(m) != "vms" {
+			t.Fatalf("esc went to %q", screenOf(m))
+		}
+	}
+}

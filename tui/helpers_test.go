@@ -107,11 +107,18 @@ func keyMsg(k string) tea.KeyPressMsg {
 	return tea.KeyPressMsg{Code: r, Text: k}
 }
 
-// send applies key presses (names as keyMsg takes them) to m.
+// send applies key presses (names as keyMsg takes them) to m. Work a key starts off the UI
+// goroutine (the matrix, lint) is run at once and its result applied, as the program would.
 func send(tb testing.TB, m tea.Model, keys ...string) tea.Model {
 	tb.Helper()
 	for _, k := range keys {
-		m, _ = m.Update(keyMsg(k))
+		var cmd tea.Cmd
+		m, cmd = m.Update(keyMsg(k))
+		if cmd != nil {
+			if d, ok := cmd().(done); ok {
+				m, _ = m.Update(d)
+			}
+		}
 	}
 	return m
 }

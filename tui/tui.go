@@ -128,6 +128,9 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case tea.BackgroundColorMsg:
 		m.setTheme(msg.IsDark())
 		return m, nil
+	case done:
+		msg()
+		return m, nil
 	case Notice:
 		m.setStatus(safe(string(msg)), false)
 		return m, nil

@@ -241,9 +241,13 @@ func (s *vmsScreen) update(m *Model, msg tea.Msg) tea.Cmd {
 		for i, idx := range s.shown {
 			vms[i] = s.rows[idx].vm
 		}
-		m.push(newMatrix(s.c, vms))
+		scr, cmd := newMatrix(s.c, vms)
+		m.push(scr)
+		return cmd
 	case key.Matches(km, k.Lint):
-		m.push(newLint(s.c))
+		scr, cmd := newLint(s.c)
+		m.push(scr)
+		return cmd
 	default:
 		s.list.move(km, k)
 	}
