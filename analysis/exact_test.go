@@ -228,7 +228,7 @@ func errorsAs(err error, target any) bool { return errors.As(err, target) }
 
 func loadFile(t testing.TB, path string) *model.Environment {
 	t.Helper()
-	srcs, err := model.ReadPaths([]string{path})
+	srcs, err := model.ReadPaths([]string{path}, 0)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"encoding/json"
+	"ipflow/model"
 )
 
 type jsonResult struct {
@@ -97,5 +98,6 @@ func (r *Result) MarshalJSON() ([]byte, error) {
 		}
 		out.Evaluated = append(out.Evaluated, jl)
 	}
-	return json.Marshal(out)
+	data, err := json.Marshal(out)
+	return model.EscapeJSON(data), err // names from fixtures: no raw C1 or bidi controls
 }

@@ -11,6 +11,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"ipflow/model"
 	"os"
 	"path/filepath"
 	"sort"
@@ -53,21 +54,22 @@ func (s Stats) String() string {
 }
 
 // ExpandPaths reads the files named by paths. A folder contributes every *.json file directly in
-// it, sorted by name, marked InFolder.
-func ExpandPaths(paths []string) ([]Input, error) {
+// it, sorted by name, marked InFolder. Files are read with model.ReadFile: regular files of at
+// most maxBytes only.
+func ExpandPaths(paths []string, maxBytes int64) ([]Input, error) {
 	var out []Input
 	var errs []error
 	for _, p := range paths {
 		p = filepath.Clean(p)
 		st, err := os.Stat(p)
 		if err != nil {
-			errs = append(errs, fmt.Errorf("%s: %w", p, unwrapPathErr(err)))
+			errs = append(errs, fmt.Errorf("%s: %w", model.Printable(p), unwrapPathErr(err)))
 			continue
 		}
 		if !st.IsDir() {
-			data, err := os.ReadFile(p)
+			data, err := model.ReadFile(p, maxBytes)
 			if err != nil {
-				errs = append(errs, fmt.Errorf("%s: %w", p, unwrapPathErr(err)))
+				errs = append(errs, fmt.Errorf("%s: %w", model.Printable(p), unwrapPathErr(err)))
 				continue
 			}
 			out = append(out, Input{Name: p, Data: data})
@@ -75,7 +77,7 @@ func ExpandPaths(paths []string) ([]Input, error) {
 		}
 		ents, err := os.ReadDir(p)
 		if err != nil {
-			errs = append(errs, fmt.Errorf("%s: %w", p, unwrapPathErr(err)))
+			errs = append(errs, fmt.Errorf("%s: %w", model.Printable(p), unwrapPathErr(err)))
 			continue
 		}
 		n := 0
@@ -84,16 +86,16 @@ func ExpandPaths(paths []string) ([]Input, error) {
 				continue
 			}
 			f := filepath.Join(p, e.Name())
-			data, err := os.ReadFile(f)
+			data, err := model.ReadFile(f, maxBytes)
 			if err != nil {
-				errs = append(errs, fmt.Errorf("%s: %w", f, unwrapPathErr(err)))
+				errs = append(errs, fmt.Errorf("%s: %w", model.Printable(f), unwrapPathErr(err)))
 				continue
 			}
 			out = append(out, Input{Name: f, Data: data, InFolder: true})
 			n++
 		}
 		if n == 0 {
-			errs = append(errs, fmt.Errorf("%s: the folder holds no .json files", p))
+			errs = append(errs, fmt.Errorf("%s: the folder holds no .json files", model.Printable(p)))
 		}
 	}
 	return out, errors.Join(errs...)

@@ -252,7 +252,7 @@ func TestImportRESTShapeSameAsCLI(t *testing.T) {
 
 // TestImportFolder: ExpandPaths reads a folder's *.json files.
 func TestImportFolder(t *testing.T) {
-	ins, err := ExpandPaths([]string{filepath.Join("testdata", "cli")})
+	ins, err := ExpandPaths([]string{filepath.Join("testdata", "cli")}, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -264,18 +264,18 @@ func TestImportFolder(t *testing.T) {
 		t.Errorf("header does not name the files:\n%.400s", out.TOML)
 	}
 	// A folder and a file in it: the file is read once.
-	twice, err := ExpandPaths([]string{filepath.Join("testdata", "cli"), filepath.Join("testdata", "cli", "vnets.json")})
+	twice, err := ExpandPaths([]string{filepath.Join("testdata", "cli"), filepath.Join("testdata", "cli", "vnets.json")}, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if got := mustImport(t, twice); !bytes.Equal(got.TOML, out.TOML) {
 		t.Errorf("a file named twice changes the fixture:\n%.600s", got.TOML)
 	}
-	if _, err := ExpandPaths([]string{"testdata/no-such-dir"}); err == nil || !strings.Contains(err.Error(), "no-such-dir") {
+	if _, err := ExpandPaths([]string{"testdata/no-such-dir"}, 0); err == nil || !strings.Contains(err.Error(), "no-such-dir") {
 		t.Errorf("missing path: err = %v", err)
 	}
 	empty := t.TempDir()
-	if _, err := ExpandPaths([]string{empty}); err == nil || !strings.Contains(err.Error(), "no .json files") {
+	if _, err := ExpandPaths([]string{empty}, 0); err == nil || !strings.Contains(err.Error(), "no .json files") {
 		t.Errorf("empty folder: err = %v", err)
 	}
 }

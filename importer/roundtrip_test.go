@@ -14,7 +14,7 @@ import (
 
 func importDir(t testing.TB, dir string) *importer.Output {
 	t.Helper()
-	ins, err := importer.ExpandPaths([]string{dir})
+	ins, err := importer.ExpandPaths([]string{dir}, 0)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -48,6 +48,9 @@ const (
 var splitHeaders = []string{"[[vnet]]", "[[nsg]]", "[[asg]]", "[[vm]]", "[[admin_rule]]"}
 
 func decodeParallel(text string) (map[string]any, error) {
+	if err := checkDepth(text); err != nil {
+		return nil, err
+	}
 	parts := min(maxPieces, len(text)/pieceSize)
 	if parts < 2 {
 		return decodeTOML(text)

@@ -8,6 +8,7 @@ type Issue struct {
 	Pos      Pos
 	Resource string // e.g. `nsg "web-nic-nsg" rule "allow-https"`; empty for file-level problems
 	Message  string
+	Omitted  int // > 0: this issue only counts that many others of its file, by kind (see capIssues)
 }
 
 func (i Issue) String() string {

@@ -24,9 +24,10 @@ type Source struct {
 // ReadPaths reads the fixtures named by -f PATH flags. Each path is a file or a directory; a
 // directory contributes every *.toml file directly in it (not in subdirectories, and not hidden
 // files), sorted by name. A file named twice (directly or through its directory) is read once.
-// An unreadable path, or a directory without *.toml files, is an error naming it.
-// No paths yield no sources.
-func ReadPaths(paths []string) ([]Source, error) {
+// An unreadable path, a file that is not a regular file or is larger than maxBytes (see
+// ReadFile), or a directory without *.toml files, is an error naming it. No paths yield no
+// sources.
+func ReadPaths(paths []string, maxBytes int64) ([]Source, error) {
 	var out []Source
 	seen := map[string]bool{}
 	add := func(name string) error {
@@ -38,9 +39,9 @@ func ReadPaths(paths []string) ([]Source, error) {
 			return nil
 		}
 		seen[key] = true
-		data, err := os.ReadFile(name)
+		data, err := ReadFile(name, maxBytes)
 		if err != nil {
-			return fmt.Errorf("cannot read %s: %s", name, pathErr(err))
+			return fmt.Errorf("cannot read %s: %s", Printable(name), pathErr(err))
 		}
 		out = append(out, Source{Name: name, Data: data})
 		return nil
@@ -48,7 +49,7 @@ func ReadPaths(paths []string) ([]Source, error) {
 	for _, p := range paths {
 		fi, err := os.Stat(p)
 		if err != nil {
-			return nil, fmt.Errorf("cannot read %s: %s", p, pathErr(err))
+			return nil, fmt.Errorf("cannot read %s: %s", Printable(p), pathErr(err))
 		}
 		if !fi.IsDir() {
 			if err := add(p); err != nil {
@@ -58,7 +59,7 @@ func ReadPaths(paths []string) ([]Source, error) {
 		}
 		entries, err := os.ReadDir(p) // sorted by name
 		if err != nil {
-			return nil, fmt.Errorf("cannot read directory %s: %s", p, pathErr(err))
+			return nil, fmt.Errorf("cannot read directory %s: %s", Printable(p), pathErr(err))
 		}
 		n := 0
 		for _, e := range entries {
@@ -81,7 +82,7 @@ func ReadPaths(paths []string) ([]Source, error) {
 			n++
 		}
 		if n == 0 {
-			return nil, fmt.Errorf("%s: no *.toml files in this directory", p)
+			return nil, fmt.Errorf("%s: no *.toml files in this directory", Printable(p))
 		}
 	}
 	return out, nil
@@ -90,9 +91,9 @@ func ReadPaths(paths []string) ([]Source, error) {
 func pathErr(err error) string {
 	var pe *fs.PathError
 	if errors.As(err, &pe) {
-		return pe.Err.Error()
+		return Printable(pe.Err.Error())
 	}
-	return err.Error()
+	return Printable(err.Error())
 }
 
 // recoverPanics turns a bug in Load into an error instead of a crash; the fuzz tests turn it
@@ -130,10 +131,11 @@ func Load(srcs ...Source) (env *Environment, err error) {
 	if len(l.errs) > 0 {
 		// Syntax errors: anything validated past them would be guesswork.
 		l.sortIssues()
-		return nil, &LoadError{Errors: l.errs}
+		return nil, &LoadError{Errors: capIssues(l.errs, "errors")}
 	}
 	l.build()
 	l.sortIssues()
+	l.errs, l.warns = capIssues(l.errs, "errors"), capIssues(l.warns, "warnings")
 	if len(l.errs) > 0 {
 		return nil, &LoadError{Errors: l.errs, Warnings: l.warns}
 	}
@@ -186,6 +188,11 @@ func (l *loader) decode(srcs []Source) {
 }
 
 func (l *loader) syntaxError(f *srcFile, err error) {
+	var de *depthError
+	if errors.As(err, &de) {
+		l.errAt(Pos{File: f.name, Line: de.line}, "", de.Error())
+		return
+	}
 	var pe toml.ParseError
 	if errors.As(err, &pe) {
 		msg := pe.Message
@@ -203,11 +210,11 @@ func (l *loader) syntaxError(f *srcFile, err error) {
 // errAt records an error. Names in resource paths are quoted by strconv.Quote; the message is
 // made printable too, since it may quote keys and file names from the fixtures.
 func (l *loader) errAt(p Pos, res, msg string) {
-	l.errs = append(l.errs, Issue{Pos: p, Resource: res, Message: Printable(msg)})
+	l.errs = append(l.errs, Issue{Pos: p, Resource: res, Message: Printable(cutLongQuotes(msg))})
 }
 
 func (l *loader) warnAt(p Pos, res, msg string) {
-	l.warns = append(l.warns, Issue{Pos: p, Resource: res, Message: Printable(msg)})
+	l.warns = append(l.warns, Issue{Pos: p, Resource: res, Message: Printable(cutLongQuotes(msg))})
 }
 
 // sortIssues orders issues by file (in load order) and line, keeping the order of discovery

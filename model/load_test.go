@@ -364,7 +364,7 @@ func TestReadPaths(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	srcs, err := ReadPaths([]string{dir, single, filepath.Join(dir, "a.toml")})
+	srcs, err := ReadPaths([]string{dir, single, filepath.Join(dir, "a.toml")}, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -381,14 +381,14 @@ func TestReadPaths(t *testing.T) {
 	}
 
 	missing := filepath.Join(dir, "missing.toml")
-	if _, err := ReadPaths([]string{missing}); err == nil || err.Error() != "cannot read "+missing+": no such file or directory" {
+	if _, err := ReadPaths([]string{missing}, 0); err == nil || err.Error() != "cannot read "+missing+": no such file or directory" {
 		t.Errorf("missing file: %v", err)
 	}
 	empty := filepath.Join(dir, "empty")
-	if _, err := ReadPaths([]string{empty}); err == nil || err.Error() != empty+": no *.toml files in this directory" {
+	if _, err := ReadPaths([]string{empty}, 0); err == nil || err.Error() != empty+": no *.toml files in this directory" {
 		t.Errorf("empty dir: %v", err)
 	}
-	if srcs, err := ReadPaths(nil); err != nil || len(srcs) != 0 {
+	if srcs, err := ReadPaths(nil, 0); err != nil || len(srcs) != 0 {
 		t.Errorf("no paths: %v %v", srcs, err)
 	}
 	if os.Geteuid() != 0 { // root reads anything
@@ -396,7 +396,7 @@ func TestReadPaths(t *testing.T) {
 		if err := os.Chmod(locked, 0); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := ReadPaths([]string{locked}); err == nil || err.Error() != "cannot read "+locked+": permission denied" {
+		if _, err := ReadPaths([]string{locked}, 0); err == nil || err.Error() != "cannot read "+locked+": permission denied" {
 			t.Errorf("unreadable: %v", err)
 		}
 	}

@@ -3,7 +3,6 @@ package model
 import (
 	"fmt"
 	"regexp"
-	"strconv"
 	"strings"
 )
 
@@ -93,7 +92,7 @@ func (l *loader) noSuch(kind, name string, candidates []string) string {
 	if len(candidates) <= 8 {
 		qs := make([]string, len(candidates))
 		for i, c := range candidates {
-			qs[i] = strconv.Quote(c)
+			qs[i] = QuoteName(c)
 		}
 		return msg + "; defined: " + strings.Join(qs, ", ")
 	}
@@ -112,7 +111,7 @@ func resName(parent, kind, name string) string {
 	if parent != "" {
 		parent += " "
 	}
-	return parent + kind + " " + strconv.Quote(name)
+	return parent + kind + " " + QuoteName(name)
 }
 
 // readName reads a resource's required, non-empty name and, when it has one, names t.

@@ -40,7 +40,7 @@ func (t *tab) resource() string {
 		}
 	}
 	if t.named {
-		t.res = p + t.kind + " " + strconv.Quote(t.name)
+		t.res = p + t.kind + " " + QuoteName(t.name)
 	} else {
 		t.res = p + t.kind + " #" + strconv.Itoa(t.idx+1)
 	}
@@ -328,7 +328,7 @@ func quoteKey(k string) string {
 	}
 	for _, r := range k {
 		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_' || r == '-') {
-			return strconv.Quote(k)
+			return QuoteName(k)
 		}
 	}
 	return k

@@ -129,23 +129,97 @@ func EscapeJSON(js []byte) []byte {
 	return out
 }
 
+// maxShown is how many characters of a name a message shows in full: about a screen line, and
+// more than any Azure name has (80), so that a name one character too long is still shown whole.
+const maxShown = 100
+
+// QuoteName quotes a name from a fixture for a message (as strconv.Quote does), cut to its first
+// characters, with its length, when it is longer than a screen line: "aaaa…" (1,048,576
+// characters). A name is never echoed in full at any length.
+func QuoteName(s string) string {
+	if len(s) <= maxShown {
+		return strconv.Quote(s)
+	}
+	n := utf8.RuneCountInString(s)
+	if n <= maxShown {
+		return strconv.Quote(s)
+	}
+	end, k := 0, 0
+	for end < len(s) && k < maxShown/2 {
+		_, w := utf8.DecodeRuneInString(s[end:])
+		end, k = end+w, k+1
+	}
+	return strconv.Quote(s[:end]+"…") + " (" + formatCount(n) + " characters)"
+}
+
+// cutLongQuotes cuts every Go-quoted string in msg that is longer than a screen line, as
+// QuoteName does: a message may quote a name with %q.
+func cutLongQuotes(msg string) string {
+	if len(msg) <= maxShown {
+		return msg
+	}
+	var b strings.Builder
+	last := 0
+	for i := 0; i < len(msg); i++ {
+		if msg[i] != '"' {
+			continue
+		}
+		q, err := strconv.QuotedPrefix(msg[i:])
+		if err != nil {
+			continue
+		}
+		if len(q) > maxShown+2 {
+			if s, err := strconv.Unquote(q); err == nil && utf8.RuneCountInString(s) > maxShown {
+				b.WriteString(msg[last:i])
+				b.WriteString(QuoteName(s))
+				last = i + len(q)
+			}
+		}
+		i += len(q) - 1
+	}
+	if last == 0 {
+		return msg
+	}
+	b.WriteString(msg[last:])
+	return b.String()
+}
+
 // Suggest returns the candidate closest to name (case-insensitively), if it is close enough
 // to be a likely typo; otherwise "".
+//
+// Its cost is bounded whatever the input: names longer than maxSuggestLen get no suggestion, and a
+// candidate whose length differs from name's by more than the allowed distance is skipped without
+// comparing, so each call is linear in the number of candidates plus at most
+// maxSuggestLen² work per candidate of a similar length.
 func Suggest(name string, candidates []string) string {
+	n := utf8.RuneCountInString(name)
+	if n > maxSuggestLen {
+		return ""
+	}
+	limit := max(1, min(3, n/3))
 	best, bestD := "", -1
 	ln := strings.ToLower(name)
 	for _, c := range candidates {
+		if len(c) > 4*(maxSuggestLen+limit) { // more bytes than any close name can have
+			continue
+		}
+		if m := utf8.RuneCountInString(c); m < n-limit || m > n+limit {
+			continue
+		}
 		d := distance(ln, strings.ToLower(c))
 		if bestD < 0 || d < bestD {
 			best, bestD = c, d
 		}
 	}
-	limit := max(1, min(3, len([]rune(name))/3))
 	if bestD >= 0 && bestD <= limit {
 		return best
 	}
 	return ""
 }
+
+// maxSuggestLen is the longest name "did you mean" is looked for: Azure names are at most 80
+// characters.
+const maxSuggestLen = 100
 
 // distance is the optimal string alignment distance between a and b: the Levenshtein distance
 // where swapping two adjacent characters (the commonest typo) also counts as one edit.

@@ -21,9 +21,9 @@ func (p Pos) String() string {
 	case p.File == "":
 		return ""
 	case p.Line > 0:
-		return p.File + ":" + strconv.Itoa(p.Line)
+		return Printable(p.File) + ":" + strconv.Itoa(p.Line)
 	}
-	return p.File
+	return Printable(p.File)
 }
 
 // Environment is a whole loaded estate.

@@ -54,6 +54,7 @@ func (a *auditLog) write(r auditRecord) {
 	if err != nil {
 		return
 	}
+	line = model.EscapeJSON(line)
 	line = append(line, '\n')
 	a.mu.Lock()
 	defer a.mu.Unlock()

@@ -27,7 +27,7 @@ func loadEstate(paths []string) (*Estate, error) {
 	srcs := fixtures.Sample()
 	if len(paths) > 0 {
 		var err error
-		if srcs, err = model.ReadPaths(paths); err != nil {
+		if srcs, err = model.ReadPaths(paths, 0); err != nil {
 			return nil, err
 		}
 	}

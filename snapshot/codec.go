@@ -277,6 +277,7 @@ func encodePayload(env *model.Environment) []byte {
 		e.pos(w.Pos)
 		e.str(w.Resource)
 		e.str(w.Message)
+		e.int(w.Omitted)
 	}
 
 	// The string table goes first (lengths, then the bytes), then the sizes of the shared arrays.
@@ -762,7 +763,7 @@ func decodePayload(b []byte) (env *model.Environment, err error) {
 	if n, isNil := d.length(); !isNil {
 		env.Warnings = make([]model.Issue, n)
 		for i := range env.Warnings {
-			env.Warnings[i] = model.Issue{Pos: d.pos(), Resource: d.str(), Message: d.str()}
+			env.Warnings[i] = model.Issue{Pos: d.pos(), Resource: d.str(), Message: d.str(), Omitted: d.int()}
 		}
 	}
 	if d.err != nil || d.i != len(b) {

@@ -26,7 +26,7 @@ import (
 // and the SHA-256 of everything before it (32).
 const (
 	magic         = "ipflow snapshot\n"
-	formatVersion = 2
+	formatVersion = 3
 	headerLen     = len(magic) + 4 + sha256.Size + 8
 	trailerLen    = sha256.Size
 )

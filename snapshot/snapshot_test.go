@@ -101,7 +101,7 @@ func TestModelFieldsAreEncoded(t *testing.T) {
 		"Address":     "Kind Prefix Tag",
 		"PortRange":   "Lo Hi",
 		"AdminRule":   "Rule VNets ResourceGroup",
-		"Issue":       "Pos Resource Message",
+		"Issue":       "Pos Resource Message Omitted",
 		"Pos":         "File Line",
 	}
 	for _, v := range []any{model.Environment{}, model.VNet{}, model.Subnet{}, model.NSG{}, model.ASG{}, model.VM{},

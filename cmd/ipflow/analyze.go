@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"ipflow/engine"
+	"ipflow/model"
 )
 
 // This file holds what the whole-estate commands (reach, matrix, lint, diff) share.
@@ -46,7 +47,7 @@ func writeOutput(cmd, output string, v interface {
 			fmt.Fprintf(stderr, "ipflow %s: %v\n", cmd, err)
 			return 2
 		}
-		fmt.Fprintf(stdout, "%s\n", data)
+		fmt.Fprintf(stdout, "%s\n", model.EscapeJSON(data))
 		return 0
 	}
 	if err := v.WriteText(stdout); err != nil {

@@ -154,7 +154,7 @@ func appendBatchJSON(b []byte, n int, f *engine.Flow, v engine.Verdict) []byte {
 		}
 	}
 	data, _ := json.Marshal(out) // plain strings and ints: cannot fail
-	return append(append(b, data...), '\n')
+	return append(append(b, model.EscapeJSON(data)...), '\n')
 }
 
 func appendBatchError(b []byte, l flows.Line, asJSON bool) []byte {
@@ -163,7 +163,7 @@ func appendBatchError(b []byte, l flows.Line, asJSON bool) []byte {
 			Line  int    `json:"line"`
 			Error string `json:"error"`
 		}{l.N, l.Err.Error()})
-		return append(append(b, data...), '\n')
+		return append(append(b, model.EscapeJSON(data)...), '\n')
 	}
 	b = append(b, "line "...)
 	b = strconv.AppendInt(b, int64(l.N), 10)

@@ -41,8 +41,9 @@ resources that were not exported, ...) is reported on standard error, one warnin
 and the rest is imported.
 
 flags:
-  -o FILE   write the fixture to FILE (default: standard output)
-  -h        show this help
+  -o FILE                 write the fixture to FILE (default: standard output)
+  --max-file-size SIZE    read input files up to SIZE (default 1GiB; like 2GiB or 500M)
+  -h                      show this help
 
 exit status: 0 imported (warnings or not), 2 a file could not be read or the usage is wrong.
 `
@@ -51,6 +52,7 @@ exit status: 0 imported (warnings or not), 2 a file could not be read or the usa
 func runImport(args []string, stdout, stderr io.Writer) int {
 	var paths []string
 	output := ""
+	maxBytes := int64(model.DefaultMaxFileSize)
 	fail := func(format string, a ...any) int {
 		fmt.Fprintf(stderr, "ipflow import: "+format+"\n", a...)
 		return 2
@@ -75,6 +77,20 @@ func runImport(args []string, stdout, stderr io.Writer) int {
 			if output == "" {
 				return fail("%s needs a file name; see ipflow import -h", a)
 			}
+		case a == "-max-file-size" || a == "--max-file-size" || strings.HasPrefix(a, "-max-file-size=") || strings.HasPrefix(a, "--max-file-size="):
+			v, ok := strings.CutPrefix(strings.TrimLeft(a, "-"), "max-file-size=")
+			if !ok {
+				if i+1 >= len(args) {
+					return fail("%s needs a size, like 2GiB; see ipflow import -h", a)
+				}
+				i++
+				v = args[i]
+			}
+			n, err := model.ParseBytes(v)
+			if err != nil {
+				return fail("--max-file-size: %v", err)
+			}
+			maxBytes = n
 		case len(a) > 1 && a[0] == '-':
 			return fail("unknown flag %s; see ipflow import -h", model.Printable(a))
 		default:
@@ -92,7 +108,7 @@ func runImport(args []string, stdout, stderr io.Writer) int {
 			}
 		}
 	}
-	inputs, err := importer.ExpandPaths(paths)
+	inputs, err := importer.ExpandPaths(paths, maxBytes)
 	if err != nil {
 		importPrintErrors(stderr, err)
 		return 2

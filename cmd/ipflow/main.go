@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"sync/atomic"
 
 	"ipflow/engine"
 	"ipflow/fixtures"
@@ -40,6 +41,7 @@ Flow flags (as az network watcher test-ip-flow):
 -f PATH may repeat; a directory loads every *.toml in it. Without -f, the embedded sample is used.
 Large estates load from a snapshot in the user's cache directory when unchanged; --no-cache (any
 command) loads without it.
+Files are read only if regular and at most --max-file-size SIZE (default 1GiB; like 2GiB, 500M).
 Exit codes: 0 a verdict was given, the check passed or every flow test passed; 1 check found
 errors or a flow test failed; 2 any other error (for --batch: any line was bad).
 `
@@ -148,7 +150,26 @@ func newFlagSet(name string) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	fs.Usage = func() {} // usage is printed for -h only; errors get one line
+	fs.Var(sizeFlag{}, "max-file-size", "largest fixture file read (default 1GiB)")
 	return fs
+}
+
+// maxFileSize is the --max-file-size of this run, which every command that reads -f takes. It
+// is process-wide because -f paths travel as plain lists, and atomic because ipflow serve runs
+// commands side by side (its own estate is read with the default).
+var maxFileSize atomic.Int64
+
+type sizeFlag struct{}
+
+func (sizeFlag) String() string { return model.FormatBytes(model.DefaultMaxFileSize) }
+
+func (sizeFlag) Set(v string) error {
+	n, err := model.ParseBytes(v)
+	if err != nil {
+		return err
+	}
+	maxFileSize.Store(n)
+	return nil
 }
 
 // parseFlags parses args and returns (exit code, done): done when the caller must stop.
@@ -188,7 +209,7 @@ func readEstate(paths []string, stage func(files int, bytes int64)) (*model.Envi
 	srcs := fixtures.Sample()
 	if len(paths) > 0 {
 		var err error
-		if srcs, err = model.ReadPaths(paths); err != nil {
+		if srcs, err = model.ReadPaths(paths, maxFileSize.Load()); err != nil {
 			return nil, err
 		}
 	}
@@ -214,9 +235,9 @@ func loadFailed(err error, stderr io.Writer, errCode int) int {
 			fmt.Fprintf(stderr, "warning: %s\n", is)
 		}
 		if errCode == 1 { // check
-			fmt.Fprintf(stderr, "ipflow check: %d error(s), %d warning(s)\n", len(le.Errors), len(le.Warnings))
+			fmt.Fprintf(stderr, "ipflow check: %d error(s), %d warning(s)\n", model.CountIssues(le.Errors), model.CountIssues(le.Warnings))
 		} else {
-			fmt.Fprintf(stderr, "ipflow: %d error(s) in the fixtures; nothing was evaluated\n", len(le.Errors))
+			fmt.Fprintf(stderr, "ipflow: %d error(s) in the fixtures; nothing was evaluated\n", model.CountIssues(le.Errors))
 		}
 		return errCode
 	}
@@ -328,5 +349,5 @@ func summary(env *model.Environment) string {
 		name = "environment"
 	}
 	return fmt.Sprintf("%s: OK: %d VNets, %d subnets, %d NSGs (%d custom rules), %d ASGs, %d VMs, %d NICs, %d admin rules, %d warnings",
-		model.Printable(name), len(env.VNets), subnets, len(env.NSGs), rules, len(env.ASGs), len(env.VMs), nics, len(env.AdminRules), len(env.Warnings))
+		model.Printable(name), len(env.VNets), subnets, len(env.NSGs), rules, len(env.ASGs), len(env.VMs), nics, len(env.AdminRules), model.CountIssues(env.Warnings))
 }

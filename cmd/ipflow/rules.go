@@ -72,7 +72,7 @@ func runRules(c *invocation, args []string) int {
 			fmt.Fprintf(stderr, "ipflow rules: %v\n", err)
 			return 2
 		}
-		fmt.Fprintf(stdout, "%s\n", data)
+		fmt.Fprintf(stdout, "%s\n", model.EscapeJSON(data))
 		return 0
 	}
 	writeRulesText(stdout, eff)

@@ -294,7 +294,8 @@ func testJSON(outcomes []flows.Outcome, failed int) ([]byte, error) {
 		out.Flows = append(out.Flows, testJSONFlow{Name: o.Name, File: o.Pos.File, Line: o.Pos.Line, Pass: o.Pass,
 			Expect: o.Expect.String(), Rule: o.Rule, NSG: o.NSG, Why: o.Why, Result: res})
 	}
-	return json.Marshal(out)
+	data, err := json.Marshal(out)
+	return model.EscapeJSON(data), err
 }
 
 // JUnit XML, as CI systems read it: a testsuite per flows file, a testcase per flow.
