@@ -16,6 +16,7 @@ import (
 	"log/slog"
 	"net"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -383,13 +384,5 @@ func (s *Server) Shutdown(ctx context.Context) error {
 // allowed reports whether name is a subcommand the server runs.
 func (s *Server) allowed(name string) bool { return slices.Contains(s.cfg.Commands, name) }
 
-func joinLines(lines []string) string {
-	out := ""
-	for i, l := range lines {
-		if i > 0 {
-			out += "\n"
-		}
-		out += "  " + l
-	}
-	return out
-}
+// joinLines indents lines for an error message of several lines.
+func joinLines(lines []string) string { return "  " + strings.Join(lines, "\n  ") }

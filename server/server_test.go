@@ -659,3 +659,16 @@ func TestHostileFixtureNamesNeverReachTheTerminalRaw(t *testing.T) {
 }
 
 func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
+
+func TestABrokenEstateAtStartIsRefusedWithFileAndLine(t *testing.T) {
+	dir := t.TempDir()
+	fixture := filepath.Join(dir, "estate.toml")
+	os.WriteFile(fixture, []byte("[environment]\nname = \"x\"\n\n[[vm]]\nname = \n"), 0o644)
+	keys := filepath.Join(dir, "authorized_keys")
+	os.WriteFile(keys, []byte(authorizedLine(newSigner(t))), 0o600)
+	_, err := New(Config{Listen: "127.0.0.1:0", AuthorizedKeys: keys, HostKey: filepath.Join(dir, "hk"), MaxSessions: 1,
+		Run: testRunner, Fixtures: []string{fixture}})
+	if err == nil || !strings.Contains(err.Error(), "the estate does not load") || !strings.Contains(err.Error(), fixture+":5") {
+		t.Fatalf("%v", err)
+	}
+}
