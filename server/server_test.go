@@ -672,3 +672,37 @@ func TestABrokenEstateAtStartIsRefusedWithFileAndLine(t *testing.T) {
 		t.Fatalf("%v", err)
 	}
 }
+
+// panicky is an audit writer that panics on a verdict: a stand-in for a bug met mid-session.
+type panicky struct{ syncBuffer }
+
+func (p *panicky) Write(b []byte) (int, error) {
+	if bytes.Contains(b, []byte(`"event":"verdict"`)) {
+		panic("injected failure")
+	}
+	return p.syncBuffer.Write(b)
+}
+
+// A panic inside a UI session (here while the verdict is recorded, inside the UI's update)
+// closes that session with one line and leaves the server serving.
+func TestPanicInAUISessionIsRecovered(t *testing.T) {
+	audit := &panicky{}
+	h := start(t, func(c *Config) { c.Audit = audit })
+	c := h.client(t)
+	u := h.openUI(t, c, 100, 30, nil)
+	u.waitFor(t, "Virtual machines")
+	u.in.Write([]byte("\r"))
+	u.waitFor(t, "VMs › web-01")
+	u.in.Write([]byte("\r"))
+	u.waitFor(t, "› flow")
+	u.in.Write([]byte("443\t13.107.21.200\t60000\r"))
+	if code := u.wait(t); code != 1 || !strings.Contains(u.errb.String(), "ipflow: internal error: this session is closed (the server goes on running)") {
+		t.Fatalf("exit %d, stderr %q", code, u.errb.String())
+	}
+	if out, _, code := h.exec(t, c, "version", ""); code != 0 || out != "ran version\n" {
+		t.Fatalf("after the panic: exit %d, %q", code, out)
+	}
+	if !strings.Contains(h.logs.String(), "session panicked") {
+		t.Error("the panic is not logged")
+	}
+}
