@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -215,5 +217,28 @@ func BenchmarkBatch(b *testing.B) {
 			}
 			b.ReportMetric(float64(flowsDone)/b.Elapsed().Seconds(), "flows/s")
 		})
+	}
+}
+
+// Names and values from the input or the estate never reach the output raw: not in text, not
+// in JSON (encoding/json alone leaves bidi controls raw).
+func TestBatchHostileInput(t *testing.T) {
+	estate := filepath.Join(t.TempDir(), "hostile.toml")
+	os.WriteFile(estate, []byte("[[vnet]]\nname = \"v\"\naddress_space = [\"10.0.0.0/16\"]\n  [[vnet.subnet]]\n  name = \"s\"\n  prefix = \"10.0.1.0/24\"\n"+
+		"[[vm]]\nname = \"web\\u202e01\"\n  [[vm.nic]]\n  name = \"nic\"\n  private_ip = \"10.0.1.4\"\n  subnet = \"v/s\"\n"), 0o644)
+	in := "{\"vm\":\"web\\u202e01\",\"direction\":\"inbound\",\"protocol\":\"tcp\",\"local\":\"10.0.1.4:443\",\"remote\":\"1.1.1.1:1\"}\n" +
+		"{\"vm\":\"web-01\\u202e\\u001b[31m\",\"direction\":\"inbound\",\"protocol\":\"tcp\",\"local\":\"10.0.1.4:443\",\"remote\":\"1.1.1.1:1\"}\n" +
+		"{\"vm\":\"web-01\",\"direction\":\"in\u202ebound\",\"protocol\":\"tcp\",\"local\":\"10.0.1.4:443\",\"remote\":\"1.1.1.1:1\"}\n"
+	for _, o := range []string{"text", "json"} {
+		code, out, errOut := runStdin(in, "verify", "--batch", "-f", estate, "-o", o)
+		if code != 2 || strings.Count(out, "\n") != 3 {
+			t.Fatalf("-o %s: exit %d, %s:\n%s", o, code, errOut, out)
+		}
+		if strings.ContainsAny(out, "\u202e\x1b") {
+			t.Errorf("-o %s: raw control characters in %q", o, out)
+		}
+		if o == "json" && !strings.Contains(out, `"vm":"web\u202e01"`) {
+			t.Errorf("the VM's name is not escaped as JSON: %s", out)
+		}
 	}
 }

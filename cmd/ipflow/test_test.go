@@ -108,7 +108,10 @@ func TestTestFlagsAnywhere(t *testing.T) {
 }
 
 func TestTestJSON(t *testing.T) {
-	code, out, _ := runStdin(failingFlows(t), "test", "-o", "json", "-")
+	code, out, _ := runStdin(strings.Replace(failingFlows(t), `name = "db backs up to storage"`, `name = "db backs up \u202e to storage"`, 1), "test", "-o", "json", "-")
+	if strings.Contains(out, "\u202e") || !strings.Contains(out, `"name":"db backs up \u202e to storage"`) {
+		t.Errorf("a bidi control in a name is not escaped: %s", out)
+	}
 	if code != 1 {
 		t.Fatalf("exit %d", code)
 	}
