@@ -50,6 +50,7 @@ func Diff(before, after *engine.Engine) *DiffResult {
 		old[targetKey(t)] = t
 	}
 	seen := map[string]bool{}
+	same := newSameness(before.Environment(), after.Environment())
 	var fa, fb []byte
 	for _, t := range after.Targets() {
 		k := targetKey(t)
@@ -59,14 +60,26 @@ func Diff(before, after *engine.Engine) *DiffResult {
 			res.Added = append(res.Added, k)
 			continue
 		}
+		if same.targetSame(b, t) {
+			res.Unchanged += 2
+			continue
+		}
+		onlyRules := same.onlyRulesDiffer(b, t)
 		for _, d := range []model.Direction{model.Inbound, model.Outbound} {
-			fb, fa = fingerprint(fb[:0], b, d, 0, true), fingerprint(fa[:0], t, d, 0, true)
-			if bytes.Equal(fa, fb) {
+			space := Everything()
+			if onlyRules {
+				box, ok := same.changedBox(b, t, d)
+				if !ok {
+					res.Unchanged++
+					continue
+				}
+				space = box
+			} else if fb, fa = fingerprint(fb[:0], b, d, 0, true), fingerprint(fa[:0], t, d, 0, true); bytes.Equal(fa, fb) {
 				res.Unchanged++
 				continue
 			}
 			res.Analysed++
-			if cs := compare(b, t, d, Everything()); len(cs) > 0 {
+			if cs := compare(b, t, d, space); len(cs) > 0 {
 				res.Changes = append(res.Changes, NICDiff{Before: b, After: t, Direction: d, Changes: cs})
 			}
 		}

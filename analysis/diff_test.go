@@ -64,8 +64,20 @@ func TestDiffAgreesWithVerify(t *testing.T) {
 			t.Fatal(err)
 		}
 		eb := engine.Compile(before)
-		for i, ed := range edits {
-			changed := mutate(src, ed.old, ed.repl, int(seed)*3+i)
+		// Edits outside the NSGs change what the rules resolve to: Diff must not skip them.
+		context := []struct{ old, repl string }{
+			{`routes = ["172.20.0.0/16"]`, `routes = ["172.20.0.0/15"]`},
+			{`peerings = ["spoke"]`, `peerings = []`},
+			{`"Tag.A" = ["20.38.96.0/19"`, `"Tag.A" = ["20.38.97.0/24"`},
+			{`asgs = ["g1"]`, `asgs = ["g2"]`},
+			{`onprem_prefixes = ["192.168.0.0/16"]`, `onprem_prefixes = ["192.168.0.0/17"]`},
+		}
+		for i, ed := range slices.Concat(edits, context) {
+			n := int(seed)*3 + i
+			if i >= len(edits) {
+				n = 0
+			}
+			changed := mutate(src, ed.old, ed.repl, n)
 			after, err := model.Load(model.Source{Name: "after.toml", Data: []byte(changed)})
 			if err != nil {
 				continue // the edit made the fixture invalid (a duplicate priority): not a diff case

@@ -10,6 +10,7 @@ import (
 	"cmp"
 	"net/netip"
 	"slices"
+	"strings"
 
 	"ipflow/model"
 )
@@ -215,6 +216,7 @@ const allProtocols = 0xff
 
 type compiler struct {
 	env      *model.Environment
+	unions   map[string]ipSet // members of several ASGs, by their names
 	tags     map[string]ipSet
 	asgs     map[*model.ASG]ipSet
 	nsgs     map[*model.NSG]*ruleTable
@@ -325,6 +327,31 @@ func (c *compiler) adminLayer(v *model.VNet) *Layer {
 	return l
 }
 
+// asgUnion is every member address of the ASGs: one ASG's own set, or a union made once per
+// combination (rules often name the same few ASGs).
+func (c *compiler) asgUnion(asgs []*model.ASG) ipSet {
+	if len(asgs) == 1 {
+		return c.asgs[asgs[0]]
+	}
+	var key strings.Builder
+	for _, a := range asgs {
+		key.WriteString(a.Name)
+		key.WriteByte(0)
+	}
+	if u, ok := c.unions[key.String()]; ok {
+		return u
+	}
+	var u ipSet
+	for _, a := range asgs {
+		u = u.union(c.asgs[a])
+	}
+	if c.unions == nil {
+		c.unions = map[string]ipSet{}
+	}
+	c.unions[key.String()] = u
+	return u
+}
+
 // newTable compiles rules for both directions, with their hot records and index.
 func (c *compiler) newTable(rules []*model.Rule) *ruleTable {
 	t := &ruleTable{}
@@ -383,8 +410,8 @@ func (c *compiler) side(s model.Side) addrMatch {
 		m := addrMatch{kind: matchASG}
 		for _, a := range s.ASGs {
 			m.asgs = append(m.asgs, asgRef{asg: a, members: c.asgs[a]})
-			m.members = m.members.union(c.asgs[a])
 		}
+		m.members = c.asgUnion(s.ASGs)
 		return m
 	}
 	m := addrMatch{kind: matchSet}
