@@ -22,12 +22,12 @@ type Estate struct {
 }
 
 // loadEstate reads and compiles the fixtures at paths (the embedded sample when there are
-// none). A *model.LoadError lists every problem with its file:line.
-func loadEstate(paths []string) (*Estate, error) {
+// none), each file at most maxBytes (0: the model's default). A *model.LoadError lists every problem with its file:line.
+func loadEstate(paths []string, maxBytes int64) (*Estate, error) {
 	srcs := fixtures.Sample()
 	if len(paths) > 0 {
 		var err error
-		if srcs, err = model.ReadPaths(paths, 0); err != nil {
+		if srcs, err = model.ReadPaths(paths, maxBytes); err != nil {
 			return nil, err
 		}
 	}

@@ -50,6 +50,7 @@ type Config struct {
 	MaxSessions    int           // sessions open at once; one more is told "server busy"
 	IdleTimeout    time.Duration // a session with no input for this long is closed; 0: never
 	Fixtures       []string      // -f paths; none: the embedded sample
+	MaxFileSize    int64         // largest fixture file read; 0: the model's default
 	Audit          io.Writer     // JSON lines; nil: no audit log
 	Log            *slog.Logger  // operational log; nil: discarded
 	Run            Runner        // runs command sessions
@@ -127,7 +128,7 @@ func New(cfg Config) (*Server, error) {
 		s.log.Info("host key", "path", cfg.HostKey, "fingerprint", s.hostFP)
 	}
 	s.stamp = fixtureStamp(cfg.Fixtures)
-	est, err := loadEstate(cfg.Fixtures)
+	est, err := loadEstate(cfg.Fixtures, cfg.MaxFileSize)
 	if err != nil {
 		return nil, fmt.Errorf("the estate does not load, so the server does not start:\n%s", joinLines(loadProblems(err)))
 	}
@@ -252,7 +253,7 @@ func (s *Server) Reload() error {
 	s.mu.Lock()
 	s.stamp = fixtureStamp(s.cfg.Fixtures)
 	s.mu.Unlock()
-	est, err := loadEstate(s.cfg.Fixtures)
+	est, err := loadEstate(s.cfg.Fixtures, s.cfg.MaxFileSize)
 	if err != nil {
 		problems := loadProblems(err)
 		for i, p := range problems {

@@ -41,6 +41,8 @@ func serveConfig(args []string, stdout, stderr io.Writer) (server.Config, string
 		return cfg, "", code, true
 	}
 	cfg.Fixtures = paths
+	// Taken now: sessions' commands parse flags too, and must not change what reloads read.
+	cfg.MaxFileSize = maxFileSize.Load()
 	if cfg.HostKey == "" {
 		p, err := server.DefaultHostKeyPath()
 		if err != nil {

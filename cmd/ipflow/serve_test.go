@@ -20,6 +20,7 @@ import (
 
 	gossh "golang.org/x/crypto/ssh"
 
+	"ipflow/fixtures"
 	"ipflow/server"
 )
 
@@ -270,5 +271,20 @@ func TestServeEndToEndWithSystemSSH(t *testing.T) {
 	}
 	if events["session-start"] != 2 || events["session-end"] != 2 || events["verdict"] != 2 || events["reload"] != 1 {
 		t.Errorf("audit events %v", events)
+	}
+}
+
+// --max-file-size applies to the served estate, as to every -f.
+func TestServeMaxFileSize(t *testing.T) {
+	dir := t.TempDir()
+	_, _, auth := userKey(t, dir)
+	fixture := filepath.Join(dir, "estate.toml")
+	if err := os.WriteFile(fixture, fixtures.Sample()[0].Data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	defer maxFileSize.Store(0)
+	code, _, errOut := runArgs("serve", "--max-file-size", "100", "-f", fixture, "--authorized-keys", auth, "--host-key", filepath.Join(dir, "hk"))
+	if code != 2 || !strings.Contains(errOut, "the estate does not load") || !strings.Contains(errOut, fixture) {
+		t.Fatalf("exit %d, stderr %q", code, errOut)
 	}
 }
