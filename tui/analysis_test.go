@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/exp/golden"
 
 	"ipflow/analysis"
 	"ipflow/model"
@@ -169,8 +170,12 @@ func TestGoldenAnalysisScreens(t *testing.T) {
 				m = send(t, m, c.keys...)
 				checkFrame(t, m, size.w, size.h)
 				goldenFrame(t, m)
-				if out := asciiFrame(t, m); colourSGR.Match(out) || !reverseSGR.Match(out) {
+				out := asciiFrame(t, m)
+				if colourSGR.Match(out) || !reverseSGR.Match(out) {
 					t.Fatalf("without colour: %q", out)
+				}
+				if size.w == 80 {
+					t.Run("no_color", func(t *testing.T) { golden.RequireEqual(t, out) })
 				}
 			})
 		}

@@ -87,6 +87,8 @@ func TestGolden(t *testing.T) {
 					if !reverseSGR.Match(out) && !strings.HasPrefix(c.name, "form") && c.name != "warnings_none" && c.name != "vms_filter_none" {
 						t.Fatalf("no reverse-video cursor without colour:\n%s", frame(m))
 					}
+					// The NO_COLOR frame itself, bold/reverse/faint codes kept.
+					t.Run("no_color", func(t *testing.T) { golden.RequireEqual(t, out) })
 				}
 			})
 		}

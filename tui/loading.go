@@ -3,6 +3,7 @@ package tui
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	"charm.land/bubbles/v2/help"
 	"charm.land/bubbles/v2/key"
@@ -50,6 +51,10 @@ type loadingState struct {
 	pending []tea.Msg // keys and pastes typed while loading, replayed in order
 	err     error
 }
+
+// firstFrameGrace is how long loading waits for the first frame to be drawn (60 fps: one
+// frame is 17 ms).
+const firstFrameGrace = 40 * time.Millisecond
 
 type progressMsg Progress
 

@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"strings"
+	"time"
 
 	"charm.land/bubbles/v2/help"
 	"charm.land/bubbles/v2/key"
@@ -111,7 +112,10 @@ func New(eng *engine.Engine, start Start) Model {
 // Init asks the terminal for its background colour; the answer, if any, arrives as a message.
 func (m Model) Init() tea.Cmd {
 	if l := m.loading; l != nil {
-		return tea.Batch(tea.RequestBackgroundColor, l.spin.Tick, l.startLoad)
+		// The load starts a frame later: reading and linking a large estate take both cores,
+		// and the loading screen must reach the terminal first.
+		start := tea.Tick(firstFrameGrace, func(time.Time) tea.Msg { return l.startLoad() })
+		return tea.Batch(tea.RequestBackgroundColor, l.spin.Tick, start)
 	}
 	return tea.RequestBackgroundColor
 }
