@@ -171,6 +171,9 @@ func (im *importer) add(it *item, file string) {
 		}
 		e.rg, e.sub = id.rg, id.sub
 	}
+	if r.badField != nil && it.kind != kUnknown && it.kind != kOtherType {
+		im.warnf("%s: %s: %s", file, e.label(), wrongType(r.badField))
+	}
 	switch it.kind {
 	case kAdminRule:
 		im.warnf("%s: %s: Azure Virtual Network Manager admin rules are not imported (the export does not say which VNets their network groups hold); add it as [[admin_rule]] by hand", file, e.label())

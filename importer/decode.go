@@ -113,6 +113,11 @@ func lineCol(data []byte, off int) (int, int) {
 	return line, col
 }
 
+func (d *decoded) dupErr(dk *dupKeyErr) error {
+	l, c := lineCol(d.data, dk.off)
+	return &FileError{File: d.name, Line: l, Column: c, Msg: dk.Error()}
+}
+
 func (d *decoded) syntaxErr(off int, msg string) error {
 	l, c := lineCol(d.data, off)
 	return &FileError{File: d.name, Line: l, Column: c, Msg: "malformed JSON: " + msg}
@@ -268,6 +273,10 @@ func decodeInput(d *decoded) {
 			// A type mismatch in an envelope field: not an envelope.
 			env = envelope{}
 		}
+		if dk := findDupKey(b, i); dk != nil {
+			d.err = d.dupErr(dk)
+			return
+		}
 		d.unwrap(b, &env, 0)
 	default:
 		if json.Valid(b) {
@@ -392,6 +401,9 @@ func (d *decoded) unwrap(b []byte, env *envelope, depth int) {
 
 // decodeItem decodes one resource object and classifies it.
 func decodeItem(it *item) error {
+	if dk := findDupKey(it.buf, it.sp.lo); dk != nil {
+		return dk
+	}
 	r := new(resource)
 	if err := r.UnmarshalJSON(it.raw()); err != nil { // not json.Unmarshal: that would scan it twice more
 		if off, ok := jsonErrOffset(err); ok {
@@ -458,7 +470,15 @@ func decodeAll(ds []*decoded) {
 		d := ds[all[k].d]
 		if err != nil && d.err == nil {
 			var se *scanErr
-			if errors.As(err, &se) && &d.items[all[k].i].buf[0] == &d.data[0] {
+			var dk *dupKeyErr
+			sameBuf := &d.items[all[k].i].buf[0] == &d.data[0]
+			if errors.As(err, &dk) {
+				if sameBuf {
+					d.err = d.dupErr(dk)
+				} else {
+					d.err = &FileError{File: d.name, Msg: dk.Error()}
+				}
+			} else if errors.As(err, &se) && sameBuf {
 				d.err = d.syntaxErr(se.off, se.err.Error())
 			} else {
 				d.err = &FileError{File: d.name, Msg: "malformed JSON: " + err.Error()}

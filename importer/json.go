@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"ipflow/model"
+	"reflect"
 	"strconv"
 	"strings"
 )
@@ -27,9 +30,24 @@ import (
 // over it. props is v's Properties field, which bothShapes leaves empty. A field of the wrong
 // type is skipped, as json.Unmarshal does, and the rest is decoded.
 func bothShapes[T any](b []byte, v *T, props *json.RawMessage) error {
-	if err := json.Unmarshal(b, v); err != nil && !isTypeError(err) {
+	return bothShapesNoting(b, v, props, nil)
+}
+
+// bothShapesNoting is bothShapes that also keeps the first field of the wrong type in *bad (when
+// bad is not nil), so that a resource whose "subnets" is a string is reported, not imported
+// silently without subnets.
+func bothShapesNoting[T any](b []byte, v *T, props *json.RawMessage, bad **json.UnmarshalTypeError) error {
+	note := func(err error) {
+		var te *json.UnmarshalTypeError
+		if bad != nil && *bad == nil && errors.As(err, &te) {
+			*bad = te
+		}
+	}
+	err := json.Unmarshal(b, v)
+	if err != nil && !isTypeError(err) {
 		return err
 	}
+	note(err)
 	inner := *props
 	*props = nil
 	if !isObject(inner) {
@@ -37,15 +55,38 @@ func bothShapes[T any](b []byte, v *T, props *json.RawMessage) error {
 	}
 	var zero T
 	*v = zero
-	if err := bothShapes(inner, v, props); err != nil {
+	if err := bothShapesNoting(inner, v, props, bad); err != nil {
 		return err
 	}
-	err := json.Unmarshal(b, v) // the top level over the properties
+	err = json.Unmarshal(b, v) // the top level over the properties
 	*props = nil
 	if err != nil && !isTypeError(err) {
 		return err
 	}
+	note(err)
 	return nil
+}
+
+// wrongType says what a field of the wrong type held and what Azure writes there.
+func wrongType(te *json.UnmarshalTypeError) string {
+	want := "a value of another type"
+	switch te.Type.Kind() {
+	case reflect.Slice, reflect.Array:
+		want = "an array"
+	case reflect.Struct, reflect.Pointer, reflect.Map:
+		want = "an object"
+	case reflect.String:
+		want = "a string"
+	case reflect.Bool:
+		want = "true or false"
+	case reflect.Int, reflect.Int64, reflect.Float64:
+		want = "a number"
+	}
+	field := te.Field
+	if field == "" {
+		field = "?"
+	}
+	return fmt.Sprintf("field %s is a JSON %s where Azure writes %s; ignored", model.QuoteName(field), te.Value, want)
 }
 
 func isTypeError(err error) bool {
@@ -150,11 +191,12 @@ func orSlice[T any](a, b []T) []T {
 // NSGs, security rules, NICs, VMs, ASGs, route tables and routes. Which one an object is comes
 // from its type or id (see classify).
 type resource struct {
-	ID            string          `json:"id"`
-	Name          string          `json:"name"`
-	Type          string          `json:"type"`
-	ResourceGroup string          `json:"resourceGroup"`
-	Properties    json.RawMessage `json:"properties"`
+	ID            string                   `json:"id"`
+	Name          string                   `json:"name"`
+	Type          string                   `json:"type"`
+	ResourceGroup string                   `json:"resourceGroup"`
+	Properties    json.RawMessage          `json:"properties"`
+	badField      *json.UnmarshalTypeError // the first field of a type Azure never prints
 
 	// VNet
 	AddressSpace           *addrSpace  `json:"addressSpace"`
@@ -312,7 +354,7 @@ type routeRaw struct {
 
 func (r *resource) UnmarshalJSON(b []byte) error {
 	type plain resource
-	return bothShapes(b, (*plain)(r), &r.Properties)
+	return bothShapesNoting(b, (*plain)(r), &r.Properties, &r.badField)
 }
 
 func (r *ruleRaw) UnmarshalJSON(b []byte) error {

@@ -63,10 +63,17 @@ func (im *importer) buildVMs() {
 				continue
 			}
 			if other, ok := claimed[ne.key]; ok {
-				if other != vm {
-					im.warnf("%s: %s: its NIC %q is also listed by VM %q; it stays with %q", e.file, e.label(), ne.name, other.e.name, other.e.name)
+				if other == vm {
+					continue
 				}
-				continue
+				// A NIC listed by two VMs belongs to the one its own virtualMachine.id names.
+				if own := im.lookup(kVM, refID(ne.r.VirtualMachine)); own == e {
+					im.warnf("%s: %s: its NIC %q is also listed by VM %q; it goes to %q, the VM the NIC names", e.file, e.label(), ne.name, other.e.name, vm.e.name)
+					nicOrder[other] = slices.DeleteFunc(nicOrder[other], func(x *entry) bool { return x == ne })
+				} else {
+					im.warnf("%s: %s: its NIC %q is also listed by VM %q; it stays with %q", e.file, e.label(), ne.name, other.e.name, other.e.name)
+					continue
+				}
 			}
 			claimed[ne.key] = vm
 			nicOrder[vm] = append(nicOrder[vm], ne)

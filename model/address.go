@@ -54,7 +54,8 @@ func ParsePrefix(s string) (netip.Prefix, error) {
 	if strings.Contains(s, "/") {
 		p, err := netip.ParsePrefix(s)
 		if err != nil {
-			if strings.Contains(s, ":") {
+			// Only an IPv6 address is IPv6: 10.0.0.1:80/24 is a mistake, not an IPv6 CIDR.
+			if addr, _, _ := strings.Cut(s, "/"); isIPv6(addr) {
 				return netip.Prefix{}, fmt.Errorf("%q: IPv6 is not supported yet", s)
 			}
 			return netip.Prefix{}, fmt.Errorf("%q: not an IPv4 CIDR (like 10.0.0.0/16)", s)
@@ -75,6 +76,11 @@ func ParsePrefix(s string) (netip.Prefix, error) {
 		return netip.Prefix{}, fmt.Errorf("%q: IPv6 is not supported yet", s)
 	}
 	return netip.PrefixFrom(a, 32), nil
+}
+
+func isIPv6(s string) bool {
+	a, err := netip.ParseAddr(s)
+	return err == nil && a.Is6()
 }
 
 // ParseCIDR parses an IPv4 CIDR (the form an address space, subnet or route must have).

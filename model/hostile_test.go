@@ -177,3 +177,19 @@ func TestLongNamesAndSuggestions(t *testing.T) {
 		t.Error("suggested for a 1 MB name")
 	}
 }
+
+// TestIPv6OnlyWhenIPv6: only an address that is IPv6 is reported as "IPv6 is not supported yet".
+func TestIPv6OnlyWhenIPv6(t *testing.T) {
+	for s, want := range map[string]string{
+		"10.0.0.1:80/24": `"10.0.0.1:80/24": not an IPv4 CIDR (like 10.0.0.0/16)`,
+		"a:b/8":          `"a:b/8": not an IPv4 CIDR (like 10.0.0.0/16)`,
+		"10.0.0.1:80":    `"10.0.0.1:80": not an IPv4 address or CIDR (like 10.0.1.4 or 10.0.0.0/16)`,
+		"fd00::/8":       `"fd00::/8": IPv6 is not supported yet`,
+		"fd00::/200":     `"fd00::/200": IPv6 is not supported yet`,
+		"fd00::1":        `"fd00::1": IPv6 is not supported yet`,
+	} {
+		if _, err := ParsePrefix(s); err == nil || err.Error() != want {
+			t.Errorf("ParsePrefix(%q) = %v, want %s", s, err, want)
+		}
+	}
+}
