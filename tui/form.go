@@ -377,6 +377,7 @@ func (s *formScreen) update(m *Model, msg tea.Msg) tea.Cmd {
 		s.engErr = ""
 		s.edited = s.focus
 		s.insert(p.Content)
+		s.reportTooLong(m)
 		return nil
 	}
 	km, ok := msg.(tea.KeyPressMsg)
@@ -446,7 +447,15 @@ func (s *formScreen) update(m *Model, msg tea.Msg) tea.Cmd {
 	if s.in[s.focus].Update(km, k) {
 		s.engErr, s.edited = "", s.focus
 	}
+	s.reportTooLong(m)
 	return nil
+}
+
+// reportTooLong says so when input was refused for passing the field's limit.
+func (s *formScreen) reportTooLong(m *Model) {
+	if in := &s.in[s.focus]; in.tooLong {
+		m.setStatus(fieldLabels[s.focus]+": longer than the field takes ("+itoa(in.limit)+" characters); nothing was inserted", true)
+	}
 }
 
 // insert pastes text into the focused field; IP:PORT pasted into an address field fills both

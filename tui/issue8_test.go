@@ -60,6 +60,7 @@ func TestOverlongPasteRefused(t *testing.T) {
 	if l := lineWith(frame(m), "Local port"); strings.Contains(l, "4444") {
 		t.Fatalf("an 80-digit paste was cut into the field: %q", l)
 	}
+	mustContain(t, m, "Local port: longer than the field takes (64 characters); nothing was inserted")
 }
 
 // Item 2: back from a verdict the focus is on the field last edited; a flag error is beside
