@@ -599,7 +599,14 @@ func (s *formScreen) view(w, h int) ([]string, *tea.Cursor) {
 	}
 	if _, bad := s.firstInvalid(); !bad {
 		fl := s.flow()
-		lines = append(lines, trunc(st.Label.Render("Flow  ")+fl.String()+st.Dim.Render("   enter checks it"), w))
+		// The whole flow, wrapped: at 50 columns both ports still show.
+		for i, l := range wrap(fl.String()+"   (enter checks it)", w-6, 0) {
+			prefix := "      "
+			if i == 0 {
+				prefix = st.Label.Render("Flow  ")
+			}
+			lines = append(lines, prefix+l)
+		}
 	} else {
 		lines = append(lines, st.Dim.Render(trunc("Fill in the fields; enter checks the flow when they are valid.", w)))
 	}
