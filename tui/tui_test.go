@@ -462,6 +462,11 @@ func checkHostile(t *testing.T, env *model.Environment) {
 		send(t, sized(eng, Start{}, 100, 30), "enter"),
 		send(t, sized(eng, Start{}, 100, 30), "enter", "enter"),
 		sized(eng, Start{Flow: &flow}, 100, 30),
+		send(t, sized(eng, Start{Flow: &flow}, 100, 30), "r", "enter"),       // the NSG's table
+		send(t, sized(eng, Start{}, 100, 30), "enter", "r", "down", "enter"), // effective rules
+		send(t, sized(eng, Start{}, 100, 30), "enter", "a"),                  // reach
+		send(t, sized(eng, Start{}, 100, 30), "m"),                           // matrix
+		send(t, sized(eng, Start{Flow: &flow}, 100, 30), "c"),                // copied commands
 	}
 	for i, m := range screens {
 		raw := m.(Model).View().Content
