@@ -13,10 +13,11 @@
 // Every rule of an NSG is a product of one set per dimension (a protocol mask, a union of
 // address ranges, a union of port ranges on each side): a box whose sides are interval
 // unions. The partition is built as a decision diagram over the dimensions in a fixed order
-// (protocol, local port, remote port, remote address): at each level the query's range is cut
+// (protocol, remote address, local port, remote port): at each level the query's range is cut
 // at the boundaries of the rules still in play, the pieces where the same rules are in play
-// are grouped, and a rule that holds the rest of the query whole ends its layer's list there.
-// At the address level the first rule left in each layer decides. That is exact by
+// are grouped (the scattered members of an ASG fall into one group), and a rule that holds the
+// rest of the query whole ends its layer's list there. At the last level the first rule left
+// in each layer decides. That is exact by
 // construction, needs no variable ordering, keeps rule identities on every region, and costs a
 // sweep over sorted boundaries per level — small, since a NIC sees a few layers of at most a
 // few hundred rules. A BDD would encode the same sets bit by bit and pay for it in conversions

@@ -53,7 +53,8 @@ func (m *Matrix) WriteText(w io.Writer) error {
 		b.WriteString("\n")
 	}
 	b.WriteString("\n✓ allowed  ✗ denied  ◐ allowed from some source ports only  · same VM or not running\n")
-	b.WriteString("A flow is allowed when the source's outbound and the destination's inbound rules both allow it.\n")
+	b.WriteString("A flow is allowed when the source's outbound and the destination's inbound rules both allow it\n")
+	b.WriteString("(security rules only: whether a route exists between the VNets is not checked).\n")
 	var allowed []string
 	for i := range m.VMs {
 		for j := range m.VMs {

@@ -29,6 +29,14 @@ Usage:
   ipflow import FILE|DIR... [-o env.toml]     turn Azure CLI/REST JSON into a fixture
   ipflow rules  [-f PATH]... --vm NAME [--nic NAME] [--direction D] [-o text|json]
                                               a NIC's effective security rules, tags expanded
+  ipflow reach  [-f PATH]... --vm NAME [--nic NAME] --direction D --protocol P [--port N|N-M] [-o text|json]
+                                              who can reach a port (inbound), where a VM may send (outbound)
+  ipflow matrix [-f PATH]... --protocol P [--port N] [--vms FILTER] [-o text|json]
+                                              VM × VM: which flows get through both sides
+  ipflow lint   [-f PATH]... [--fail-on note|warning|error] [-o text|json|sarif]
+                                              shadowed and unreachable rules, dead references, exposure
+  ipflow diff   [-f OLD]... --to NEW... [-o text|json]
+                                              what a change to the estate changes, flow by flow
   ipflow serve  [-f PATH]... --authorized-keys FILE [--listen :2222] [--host-key PATH]
                 [--max-sessions 64] [--idle-timeout 30m] [--audit-log FILE]
                                               serve the UI and verify, … over SSH to a team
@@ -43,7 +51,8 @@ Large estates load from a snapshot in the user's cache directory when unchanged;
 command) loads without it.
 Files are read only if regular and at most --max-file-size SIZE (default 1GiB; like 2GiB, 500M).
 Exit codes: 0 a verdict was given, the check passed or every flow test passed; 1 check found
-errors or a flow test failed; 2 any other error (for --batch: any line was bad).
+errors, a flow test failed, lint found a finding at --fail-on or diff found a change; 2 any other
+error (for --batch: any line was bad).
 `
 
 func main() {
@@ -94,8 +103,8 @@ func runIn(c *invocation, args []string) int {
 		fmt.Fprint(stdout, usage)
 		return 0
 	}
-	msg := fmt.Sprintf("ipflow: unknown command %q; commands are verify, test, check, import, serve, version", cmd)
-	if s := model.Suggest(cmd, []string{"verify", "test", "check", "import", "serve", "version", "help"}); s != "" {
+	msg := fmt.Sprintf("ipflow: unknown command %q; commands are verify, test, check, import, rules, reach, matrix, lint, diff, serve, version", cmd)
+	if s := model.Suggest(cmd, []string{"verify", "test", "check", "import", "rules", "reach", "matrix", "lint", "diff", "serve", "version", "help"}); s != "" {
 		msg += fmt.Sprintf(" (did you mean %q?)", s)
 	}
 	fmt.Fprintln(stderr, msg)

@@ -75,7 +75,7 @@ func TestVerifyErrors(t *testing.T) {
 		{[]string{"verify", "--vm", "web-01", "--direction", "inbound", "--protocol", "tcp", "--local", "10.0.1.4:1", "--remote", "1.1.1.1:1", "-o", "yaml"}, `-o "yaml": must be text or json`},
 		{[]string{"verify", "--vm", "web-01", "--direction", "inbound", "--protocol", "tcp", "--local", "10.0.1.4:*", "--remote", "1.1.1.1:1"}, "local port * is not allowed inbound"},
 		{[]string{"verify", "-f", "/nonexistent/env.toml", "--vm", "x", "--direction", "inbound", "--protocol", "tcp", "--local", "10.0.1.4:1", "--remote", "1.1.1.1:1"}, "/nonexistent/env.toml"},
-		{[]string{"verfy"}, `unknown command "verfy"; commands are verify, test, check, import, serve, version (did you mean "verify"?)`},
+		{[]string{"verfy"}, `unknown command "verfy"; commands are verify, test, check, import, rules, reach, matrix, lint, diff, serve, version (did you mean "verify"?)`},
 		{[]string{"verify", "--vm", "web-01\x1b[31m", "--direction", "inbound", "--protocol", "tcp", "--local", "10.0.1.4:1", "--remote", "1.1.1.1:1"}, `unknown VM "web-01\x1b[31m"`},
 	}
 	for _, c := range cases {
