@@ -23,6 +23,23 @@ type LineReader struct {
 	mode uint8 // modeUnknown until the first non-blank line
 	cols []int // for CSV: column → index into FieldNames
 	err  error
+	// strs interns field values (VM names, directions, ...): a batch repeats them, and a
+	// lookup by bytes does not allocate where a new string would.
+	strs map[string]string
+}
+
+const maxInterned = 4096
+
+// str returns b as a string, interned.
+func (lr *LineReader) str(b []byte) string {
+	if s, ok := lr.strs[string(b)]; ok {
+		return s
+	}
+	s := string(b)
+	if len(lr.strs) < maxInterned && len(s) <= 64 {
+		lr.strs[s] = s
+	}
+	return s
 }
 
 const (
@@ -43,7 +60,7 @@ type Line struct {
 
 // NewLineReader reads flows from r.
 func NewLineReader(r io.Reader) *LineReader {
-	return &LineReader{r: bufio.NewReaderSize(r, MaxLineLen)}
+	return &LineReader{r: bufio.NewReaderSize(r, MaxLineLen), strs: map[string]string{}}
 }
 
 // Err is what stopped the reader early (a read error or a bad CSV header), or nil at the end.
@@ -87,7 +104,7 @@ func (lr *LineReader) Next() (Line, bool) {
 		}
 		l := Line{N: lr.n}
 		if lr.mode == modeJSON {
-			l.Fields, l.Err = parseJSONLine(line)
+			l.Fields, l.Err = parseJSONLine(line, lr.str)
 		} else {
 			l.Fields, l.Err = lr.csvLine(line)
 		}
@@ -145,14 +162,22 @@ func (lr *LineReader) csvLine(line []byte) (Fields, error) {
 	if !utf8.Valid(line) {
 		return f, errors.New("not valid UTF-8")
 	}
-	var vals []string
 	if bytes.IndexByte(line, '"') < 0 {
-		vals = strings.Split(string(line), ",")
-	} else {
-		var err error
-		if vals, err = splitCSV(line); err != nil {
-			return f, err
+		// The common case, no quoting: fields are cut from the line without a copy.
+		n := bytes.Count(line, []byte{','}) + 1
+		if n != len(lr.cols) {
+			return f, fmt.Errorf("%d fields; the header has %d columns", n, len(lr.cols))
 		}
+		for i := range n {
+			v, rest, _ := bytes.Cut(line, []byte{','})
+			*f.field(lr.cols[i]) = lr.str(bytes.TrimSpace(v))
+			line = rest
+		}
+		return f, nil
+	}
+	vals, err := splitCSV(line)
+	if err != nil {
+		return f, err
 	}
 	if len(vals) != len(lr.cols) {
 		return f, fmt.Errorf("%d fields; the header has %d columns", len(vals), len(lr.cols))
@@ -176,9 +201,10 @@ func splitCSV(line []byte) ([]string, error) {
 
 // parseJSONLine reads one flat JSON object of string values. Lines are the batch's hot path,
 // so this reads the object directly; string values with escapes are unquoted by encoding/json.
-func parseJSONLine(line []byte) (Fields, error) {
+// str makes the strings (interned by the LineReader).
+func parseJSONLine(line []byte, str func([]byte) string) (Fields, error) {
 	var f Fields
-	p := jsonScan{b: line}
+	p := jsonScan{b: line, make: str}
 	p.ws()
 	if !p.eat('{') {
 		return f, errors.New("not a JSON object")
@@ -232,8 +258,9 @@ func parseJSONLine(line []byte) (Fields, error) {
 }
 
 type jsonScan struct {
-	b []byte
-	i int
+	b    []byte
+	i    int
+	make func([]byte) string
 }
 
 func (p *jsonScan) ws() {
@@ -278,7 +305,7 @@ func (p *jsonScan) str() (string, error) {
 				if !utf8.Valid(raw) {
 					return "", errors.New("a string is not valid UTF-8")
 				}
-				return string(raw), nil
+				return p.make(raw), nil
 			}
 			var s string
 			if err := json.Unmarshal(p.b[start-1:p.i], &s); err != nil {

@@ -175,7 +175,7 @@ func FuzzParseJSONLine(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		fields, err := parseJSONLine([]byte(s))
+		fields, err := parseJSONLine([]byte(s), bytesString)
 		if err == nil {
 			var m map[string]string
 			if jerr := json.Unmarshal([]byte(s), &m); jerr != nil {
@@ -190,7 +190,7 @@ func FuzzParseJSONLine(f *testing.F) {
 		// Round trip: what encoding/json writes is read back.
 		in := Fields{VM: s, NIC: s + "x", Remote: s}
 		data, _ := json.Marshal(map[string]string{"vm": in.VM, "nic": in.NIC, "remote": in.Remote})
-		back, err := parseJSONLine(data)
+		back, err := parseJSONLine(data, bytesString)
 		if err != nil {
 			t.Fatalf("%s: %v", data, err)
 		}
@@ -199,3 +199,5 @@ func FuzzParseJSONLine(f *testing.F) {
 		}
 	})
 }
+
+func bytesString(b []byte) string { return string(b) }
