@@ -14,9 +14,10 @@ type edits struct {
 	adminChanged bool
 }
 
-// rebuild copies env with the edits applied. Every resource is copied, so that the copy's
-// references (a subnet's NSG, an IP configuration's ASGs, an ASG's members) all lead into the
-// copy and the original stays as it was; rules and values that hold no reference are shared.
+// rebuild copies env with the edits applied. Every resource its VMs are evaluated with is
+// copied, so that the copy's references (a subnet's NSG, an IP configuration's ASGs, an ASG's
+// members) lead into the copy and the original stays as it was; rules and values that hold no
+// reference are shared, and so are NSGs no VM is under (their rules name the original ASGs).
 func rebuild(env *model.Environment, ed *edits) *model.Environment {
 	out := *env
 	vnets := make(map[*model.VNet]*model.VNet, len(env.VNets))
@@ -48,8 +49,29 @@ func rebuild(env *model.Environment, ed *edits) *model.Environment {
 		c.Source.ASGs, c.Destination.ASGs = asgList(r.Source.ASGs), asgList(r.Destination.ASGs)
 		return &c
 	}
+	// Only the NSGs the estate's VMs are under, and the edited ones, are copied: an NSG holds
+	// no reference back into the estate, so the others are shared as they are (in an Only
+	// view, that is most of them).
+	used := make(map[*model.NSG]bool, len(env.NSGs))
+	for g := range ed.nsgs {
+		used[g] = true
+	}
+	for _, vm := range env.VMs {
+		for _, n := range vm.NICs {
+			used[n.NSG] = true
+			for _, c := range n.IPConfigs {
+				if c.Subnet != nil {
+					used[c.Subnet.NSG] = true
+				}
+			}
+		}
+	}
 	out.NSGs = make([]*model.NSG, len(env.NSGs))
 	for i, g := range env.NSGs {
+		if !used[g] {
+			out.NSGs[i] = g
+			continue
+		}
 		c := *g
 		rules := g.Rules
 		if r, ok := ed.nsgs[g]; ok {
@@ -62,10 +84,10 @@ func rebuild(env *model.Environment, ed *edits) *model.Environment {
 		out.NSGs[i], nsgs[g] = &c, &c
 	}
 	nsg := func(g *model.NSG) *model.NSG {
-		if g == nil {
-			return nil
+		if c, ok := nsgs[g]; ok {
+			return c
 		}
-		return nsgs[g]
+		return g
 	}
 	out.VNets = make([]*model.VNet, len(env.VNets))
 	for i, v := range env.VNets {
@@ -111,7 +133,9 @@ func rebuild(env *model.Environment, ed *edits) *model.Environment {
 	for _, a := range out.ASGs {
 		ms := make([]*model.IPConfig, len(a.Members))
 		for i, m := range a.Members {
-			ms[i] = ipcs[m]
+			if ms[i] = ipcs[m]; ms[i] == nil {
+				ms[i] = m // a member outside an Only view: shared, as its VM is not in the view
+			}
 		}
 		a.Members = ms
 	}

@@ -50,7 +50,11 @@ func runDiff(c *invocation, args []string) int {
 	if eng == nil {
 		return code
 	}
-	d := analysis.Diff(before, eng)
+	diff := analysis.Diff
+	if len(to) == 0 {
+		diff = analysis.DiffChanged // the same changes, partitioning only what the rules changed
+	}
+	d := diff(before, eng)
 	if output == "text" {
 		fmt.Fprint(stdout, whatIfLine(set))
 	} else if set != nil {

@@ -21,7 +21,7 @@ const usage = `ipflow: Azure NSG IP flow verify, offline
 
 Usage:
   ipflow [-f PATH]... [flow flags]            open the terminal UI (flow flags jump to that verdict)
-  ipflow verify [-f PATH]... flow flags [--what-if FILE]... [-o text|json]
+  ipflow verify [-f PATH]... flow flags [--what-if FILE]... [--suggest] [-o text|json]
   ipflow verify --batch [-f PATH]... [-o text|json] < flows.jsonl|flows.csv
   ipflow test   [-f PATH]... FLOWS.toml|-... [--what-if FILE]... [-o text|json] [--junit FILE]
   ipflow test --record [-f PATH]... FLOWS.toml|-... [-o NEW.toml]
@@ -262,9 +262,11 @@ func runVerify(c *invocation, args []string) int {
 	var output string
 	var batch bool
 	var wi whatIfFlag
+	var sug bool
 	fs.Var(&paths, "f", "fixture file or directory (repeatable)")
 	ff.register(fs)
 	wi.register(fs)
+	fs.BoolVar(&sug, "suggest", false, "after the verdict, the changes that reverse it, with their blast radius")
 	fs.StringVar(&output, "o", "text", "output: text or json")
 	fs.StringVar(&output, "output", "text", "output: text or json")
 	fs.BoolVar(&batch, "batch", false, "read flows from stdin, one per line (JSON or CSV)")
@@ -281,8 +283,8 @@ func runVerify(c *invocation, args []string) int {
 			fmt.Fprintln(stderr, "ipflow verify: --batch reads the flows from stdin; leave out --vm, --nic, --direction, --protocol, --local and --remote")
 			return 2
 		}
-		if len(wi.files) > 0 {
-			fmt.Fprintln(stderr, "ipflow verify: --what-if is not available with --batch; verify the flows one by one, or run ipflow test")
+		if len(wi.files) > 0 || sug {
+			fmt.Fprintln(stderr, "ipflow verify: --what-if and --suggest are not available with --batch; verify the flows one by one")
 			return 2
 		}
 		return runBatch(c, paths, output == "json")
@@ -312,6 +314,11 @@ func runVerify(c *invocation, args []string) int {
 			fmt.Fprintf(stderr, "ipflow verify: %v\n", err)
 			return 2
 		}
+		if sug {
+			if data, code = withSuggestions(c, eng, flow, data); data == nil {
+				return code
+			}
+		}
 		fmt.Fprintf(stdout, "%s\n", withWhatIf(data, set))
 		return 0
 	}
@@ -319,6 +326,9 @@ func runVerify(c *invocation, args []string) int {
 	if err := res.WriteText(stdout); err != nil {
 		fmt.Fprintf(stderr, "ipflow verify: %v\n", err)
 		return 2
+	}
+	if sug {
+		return writeSuggestions(c, eng, flow)
 	}
 	return 0
 }

@@ -104,3 +104,54 @@ func TestDiffWhatIf(t *testing.T) {
 		t.Fatalf("%d %s", code, errOut)
 	}
 }
+
+// verify --suggest -o json: every suggestion's change set, given back to --what-if, flips the
+// verdict; its blast radius is what diff --what-if reports.
+func TestVerifySuggestJSON(t *testing.T) {
+	code, out, errOut := runArgs(append([]string{"verify", "--suggest", "-o", "json"}, ntpFlow...)...)
+	var j struct {
+		Access      string `json:"access"`
+		Suggestions []struct {
+			Summary     string            `json:"summary"`
+			Kind        string            `json:"kind"`
+			Changes     string            `json:"changes"`
+			Az          []string          `json:"az"`
+			BlastRadius []json.RawMessage `json:"blastRadius"`
+			Flows       json.Number       `json:"flowsAffected"`
+		} `json:"suggestions"`
+	}
+	if err := json.Unmarshal([]byte(out), &j); err != nil || code != 0 || j.Access != "Deny" || len(j.Suggestions) < 3 {
+		t.Fatalf("%v %d %s %s", err, code, out, errOut)
+	}
+	for i, s := range j.Suggestions {
+		p := writeTemp(t, "s.toml", s.Changes)
+		code, out, errOut := runArgs(append([]string{"verify", "--what-if", p, "-o", "json"}, ntpFlow...)...)
+		var v struct{ Access string }
+		if json.Unmarshal([]byte(out), &v) != nil || code != 0 || v.Access != "Allow" {
+			t.Fatalf("suggestion %d (%s): %d %s %s", i+1, s.Summary, code, out, errOut)
+		}
+		code, out, _ = runArgs("diff", "--what-if", p, "-o", "json")
+		var d struct {
+			NICs []struct {
+				Changes []json.RawMessage
+			} `json:"nics"`
+		}
+		if json.Unmarshal([]byte(out), &d) != nil || code != 1 || len(d.NICs) != 1 || len(d.NICs[0].Changes) != len(s.BlastRadius) {
+			t.Fatalf("suggestion %d: diff --what-if reports %s; the blast radius has %d boxes", i+1, out, len(s.BlastRadius))
+		}
+		if len(s.Az) != 2 || !strings.HasPrefix(s.Az[0], "az network nsg rule create --resource-group '<resource-group>' --nsg-name web-subnet-nsg") {
+			t.Fatalf("az: %q", s.Az)
+		}
+	}
+	if j.Suggestions[0].Kind != "add" || j.Suggestions[0].Flows.String() != "65536" {
+		t.Fatalf("first: %+v", j.Suggestions[0])
+	}
+}
+
+func TestVerifySuggestText(t *testing.T) {
+	code, out, errOut := runArgs(append([]string{"verify", "--suggest"}, ntpFlow...)...)
+	if code != 0 || !strings.HasPrefix(out, "Access denied") || !strings.Contains(out, "\nSuggestions: 3 ways to allow this flow, smallest first\n") ||
+		!strings.Contains(out, "   Blast radius: 65,536 flows in 1 box(es) on 1 NIC direction(s)\n     opens UDP from 13.107.21.200/32 (remote ports *, local ports 123) on web-01 / web-01-nic (10.0.1.4, subnet hub/web), inbound\n") {
+		t.Fatalf("%d\n%s\n%s", code, out, errOut)
+	}
+}
