@@ -193,3 +193,12 @@ func TestIPv6OnlyWhenIPv6(t *testing.T) {
 		}
 	}
 }
+
+// TestNameLengths: names longer than Azure allows are errors, cut in the message.
+func TestNameLengths(t *testing.T) {
+	errs := loadErrors(t, "[[vnet]]\nname = \""+strings.Repeat("v", 65)+"\"\naddress_space = [\"10.0.0.0/16\"]\n[[asg]]\nname = \""+strings.Repeat("a", 80)+"\"\n")
+	want := `env.toml:2: vnet #1: name "` + strings.Repeat("v", 65) + `": 65 characters; Azure allows vnet names of at most 64`
+	if len(errs) != 1 || errs[0] != want {
+		t.Errorf("errors: %q", errs)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"unicode/utf8"
 )
 
 // ruleNameRE is Azure's rule name rule: up to 80 characters, word characters, '.', '-' and '_',
@@ -121,8 +122,18 @@ func (l *loader) readName(t *tab) (string, bool) {
 		t.errf("name", "name: must not be empty")
 		ok = false
 	}
+	if max := maxNameLen[t.kind]; ok && max > 0 {
+		if n := utf8.RuneCountInString(name); n > max {
+			t.errf("name", "name %s: %s characters; Azure allows %s names of at most %d", QuoteName(name), formatCount(n), t.kind, max)
+			ok = false
+		}
+	}
 	if ok {
 		t.setName(name)
 	}
 	return name, ok
 }
+
+// maxNameLen is the longest name Azure allows for each kind of resource (rules are checked
+// against Azure's whole rule-name pattern in readRule).
+var maxNameLen = map[string]int{"vnet": 64, "subnet": 80, "nsg": 80, "asg": 80, "vm": 64, "nic": 80}
