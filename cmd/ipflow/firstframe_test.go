@@ -8,29 +8,18 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
-	"sync"
 	"testing"
 	"time"
 )
 
-var (
-	bigOnce sync.Once
-	bigPath string
-)
-
-// bigEstate writes the generated 10,000-VM estate (2000 NSGs of 50 rules) to a file once.
+// bigEstate writes the generated 10,000-VM estate (2000 NSGs of 50 rules) into the test's
+// temporary folder (removed after it).
 func bigEstate(tb testing.TB) string {
-	bigOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "ipflow-big")
-		if err != nil {
-			tb.Fatal(err)
-		}
-		bigPath = filepath.Join(dir, "estate.toml")
-		if err := os.WriteFile(bigPath, estategen.Large(10000, 2000, 50), 0o644); err != nil {
-			tb.Fatal(err)
-		}
-	})
-	return bigPath
+	path := filepath.Join(tb.TempDir(), "estate.toml")
+	if err := os.WriteFile(path, estategen.Large(10000, 2000, 50), 0o644); err != nil {
+		tb.Fatal(err)
+	}
+	return path
 }
 
 // firstFrame starts the UI in a pseudo-terminal (script(1)) on the 10,000-VM estate and
