@@ -13,7 +13,9 @@ func runLint(c *invocation, args []string) int {
 	fs := newFlagSet("lint")
 	var paths pathList
 	var failOn, output string
+	var wi whatIfFlag
 	fs.Var(&paths, "f", "fixture file or directory (repeatable)")
+	wi.register(fs)
 	fs.StringVar(&failOn, "fail-on", "error", "exit 1 when a finding is at or above: note, warning or error")
 	fs.StringVar(&output, "o", "text", "output: text, json or sarif")
 	fs.StringVar(&output, "output", "text", "output: text, json or sarif")
@@ -33,6 +35,11 @@ func runLint(c *invocation, args []string) int {
 	if a == nil {
 		return code
 	}
+	a, set, code := wi.analyzer(c, "lint", a)
+	if a == nil {
+		return code
+	}
+	stdout = whatIfOutput(c, set, output)
 	findings := a.Lint()
 	if output == "sarif" {
 		data, err := findings.SARIF(version)

@@ -14,7 +14,9 @@ func runReach(c *invocation, args []string) int {
 	fs := newFlagSet("reach")
 	var paths pathList
 	var vm, nic, direction, protocol, port, output string
+	var wi whatIfFlag
 	fs.Var(&paths, "f", "fixture file or directory (repeatable)")
+	wi.register(fs)
 	fs.StringVar(&vm, "vm", "", "VM name")
 	fs.StringVar(&nic, "nic", "", "NIC name (optional: default the VM's primary NIC)")
 	fs.StringVar(&direction, "direction", "", "inbound or outbound, relative to the VM")
@@ -38,11 +40,15 @@ func runReach(c *invocation, args []string) int {
 	if a == nil {
 		return code
 	}
+	a, set, code := wi.analyzer(c, "reach", a)
+	if a == nil {
+		return code
+	}
 	r, err := a.Reach(q)
 	if err != nil {
 		return inputError("reach", err, stderr)
 	}
-	return writeOutput("reach", output, r, stdout, stderr)
+	return writeOutput("reach", output, r, whatIfOutput(c, set, output), stderr)
 }
 
 // reachQuery checks the flags, naming every one that is missing or wrong in one message.

@@ -19,7 +19,9 @@ func runRules(c *invocation, args []string) int {
 	fs := newFlagSet("rules")
 	var paths pathList
 	var vmName, nicName, direction, output string
+	var wi whatIfFlag
 	fs.Var(&paths, "f", "fixture file or directory (repeatable)")
+	wi.register(fs)
 	fs.StringVar(&vmName, "vm", "", "VM name")
 	fs.StringVar(&nicName, "nic", "", "NIC name (optional: default the VM's primary NIC)")
 	fs.StringVar(&direction, "direction", "", "inbound or outbound (optional: both)")
@@ -52,6 +54,10 @@ func runRules(c *invocation, args []string) int {
 	if eng == nil {
 		return code
 	}
+	eng, set, code := wi.apply(c, "rules", eng)
+	if eng == nil {
+		return code
+	}
 	nic, err := findNIC(eng, vmName, nicName)
 	if err != nil {
 		fmt.Fprintf(stderr, "ipflow rules: %v\n", err)
@@ -66,6 +72,7 @@ func runRules(c *invocation, args []string) int {
 		fmt.Fprintf(stderr, "ipflow rules: NIC %s has no IP configuration\n", quote(model.Printable(nic.Name)))
 		return 2
 	}
+	stdout = whatIfOutput(c, set, output)
 	if output == "json" {
 		data, err := json.MarshalIndent(rulesJSON(eff), "", "  ")
 		if err != nil {

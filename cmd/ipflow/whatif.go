@@ -9,6 +9,7 @@ import (
 	"io"
 	"strings"
 
+	"ipflow/analysis"
 	"ipflow/engine"
 	"ipflow/model"
 	"ipflow/whatif"
@@ -120,4 +121,32 @@ func (j *jsonWhatIf) Write(p []byte) (int, error) {
 		return 0, err
 	}
 	return len(p), nil
+}
+
+// analyzer applies the change sets to an analyzer's estate; a nil analyzer means exit with the
+// code.
+func (w *whatIfFlag) analyzer(c *invocation, cmd string, a *analysis.Analyzer) (*analysis.Analyzer, *whatif.Set, int) {
+	eng, set, code := w.apply(c, cmd, a.Engine())
+	switch {
+	case eng == nil:
+		return nil, nil, code
+	case set == nil:
+		return a, nil, 0
+	}
+	return analysis.New(eng), set, 0
+}
+
+// output is where a command writes its text or JSON under a what-if: the WHAT-IF line goes
+// first in text, the whatIf field first in JSON. Other formats (SARIF) are left as they are.
+func whatIfOutput(c *invocation, set *whatif.Set, output string) io.Writer {
+	switch {
+	case set == nil:
+		return c.stdout
+	case output == "text":
+		fmt.Fprint(c.stdout, whatIfLine(set))
+		return c.stdout
+	case output == "json":
+		return &jsonWhatIf{w: c.stdout, set: set}
+	}
+	return c.stdout
 }

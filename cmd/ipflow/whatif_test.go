@@ -155,3 +155,46 @@ func TestVerifySuggestText(t *testing.T) {
 		t.Fatalf("%d\n%s\n%s", code, out, errOut)
 	}
 }
+
+// reach, rules and lint take --what-if and say so, in text and JSON.
+func TestWhatIfOnAnalyses(t *testing.T) {
+	p := writeTemp(t, "ntp.toml", ntpChange)
+	code, out, errOut := runArgs("reach", "--vm", "web-01", "--direction", "inbound", "--protocol", "udp", "--port", "123", "--what-if", p)
+	if code != 0 || !strings.HasPrefix(out, "WHAT-IF: 2 changes") || !strings.Contains(out, "securityRules/allow-ntp-from-contoso (priority 3990, Allow) in NSG web-nic-nsg") {
+		t.Fatalf("reach: %d\n%s\n%s", code, out, errOut)
+	}
+	code, out, _ = runArgs("reach", "--vm", "web-01", "--direction", "inbound", "--protocol", "udp", "--port", "123")
+	if code != 0 || strings.Contains(out, "allow-ntp-from-contoso") || strings.Contains(out, "WHAT-IF") {
+		t.Fatalf("reach without the what-if: %d\n%s", code, out)
+	}
+	code, out, errOut = runArgs("rules", "--vm", "web-01", "--direction", "inbound", "--what-if", p)
+	if code != 0 || !strings.HasPrefix(out, "WHAT-IF: 2 changes") || strings.Count(out, "allow-ntp-from-contoso") != 2 {
+		t.Fatalf("rules: %d\n%s\n%s", code, out, errOut)
+	}
+	code, out, _ = runArgs("rules", "--vm", "web-01", "--what-if", p, "-o", "json")
+	var j struct {
+		WhatIf struct{ Changes []string }
+		VM     string
+	}
+	if err := json.Unmarshal([]byte(out), &j); err != nil || code != 0 || j.VM != "web-01" || len(j.WhatIf.Changes) != 2 {
+		t.Fatalf("rules json: %v %d %s", err, code, out)
+	}
+	// A rule the change set adds that can never decide is a lint finding at the change's line.
+	shadow := writeTemp(t, "shadow.toml", `[[change]]
+op = "add"
+nsg = "web-nic-nsg"
+  [change.rule]
+  name = "never"
+  priority = 4000
+  direction = "Inbound"
+  access = "Allow"
+  protocol = "Tcp"
+  source = "*"
+  destination = "*"
+  destination_ports = "443"
+`)
+	code, out, errOut = runArgs("lint", "--what-if", shadow)
+	if !strings.HasPrefix(out, "WHAT-IF: 1 change from") || !strings.Contains(out, shadow+":4:") {
+		t.Fatalf("lint: %d\n%s\n%s", code, out, errOut)
+	}
+}
