@@ -22,6 +22,7 @@ type vmRow struct {
 	lower  string       // lower-cased name, for highlighting the match
 	key    string       // what a text query searches, lower-cased: VM, NIC, subnet, VNet, NSG, ASG names
 	ips    []netip.Addr // every private IP, for address queries
+	ipText []string     // the same, as text, for prefix queries (10.1.)
 }
 
 // vmsScreen is the list of virtual machines with a filter. It renders only the rows on
@@ -104,6 +105,7 @@ func newVMTable(env *model.Environment) *vmTable {
 			}
 			for _, ipc := range n.IPConfigs {
 				r.ips = append(r.ips, ipc.PrivateIP)
+				r.ipText = append(r.ipText, ipc.PrivateIP.String())
 				if ipc.Subnet != nil {
 					add(ipc.Subnet.Path()) // matches the subnet and the VNet names
 					if ipc.Subnet.NSG != nil {
@@ -286,8 +288,8 @@ func (q vmQuery) matches(r *vmRow) bool {
 		return false
 	}
 	if q.ipText {
-		for _, ip := range r.ips {
-			if strings.HasPrefix(ip.String(), q.text) {
+		for _, ip := range r.ipText {
+			if strings.HasPrefix(ip, q.text) {
 				return true
 			}
 		}
