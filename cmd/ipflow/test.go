@@ -82,6 +82,9 @@ func runTest(c *invocation, args []string) int {
 	base := e.Environment()
 	e, set, code := wi.apply(c, "test", e) // test a change before making it
 	if e == nil {
+		if ferr != nil {
+			reportIssues(stderr, ferr)
+		}
 		return code
 	}
 	if err := ff.Check(e, base); err != nil {

@@ -319,4 +319,12 @@ func TestTestWhatIf(t *testing.T) {
 	if code, _, errOut := runStdin(sampleFlows(t), "test", "-", "--what-if", filepath.Join(dir, "none.toml")); code != 2 || !strings.Contains(errOut, "--what-if") {
 		t.Errorf("missing change set: exit %d, %q", code, errOut)
 	}
+	// A bad change set and a bad flows file: both are reported.
+	badChange := filepath.Join(dir, "bad-change.toml")
+	os.WriteFile(badChange, []byte("[[change]]\nop = \"remove\"\nnsg = \"db-subnet-nsh\"\nname = \"x\"\n"), 0o644)
+	badFlows := strings.Replace(sampleFlows(t), `protocol = "tcp"`, `protocol = "tcpx"`, 1)
+	if code, _, errOut := runStdin(badFlows, "test", "-", "--what-if", badChange); code != 2 ||
+		!strings.Contains(errOut, "bad-change.toml:3") || !strings.Contains(errOut, `<stdin>:8: flow "the Internet reaches web-01 on 443": protocol: "tcpx"`) {
+		t.Errorf("bad change and bad flows: exit %d:\n%s", code, errOut)
+	}
 }
