@@ -1,7 +1,9 @@
 package analysis
 
 import (
+	"bytes"
 	"cmp"
+	"encoding/binary"
 	"fmt"
 	"slices"
 	"strings"
@@ -65,7 +67,7 @@ type Findings []Finding
 
 // Lint checks the whole estate and returns its findings.
 func (a *Analyzer) Lint() Findings {
-	l := &linter{Analyzer: a, facts: map[*model.Rule]*ruleFacts{}}
+	l := &linter{Analyzer: a, facts: map[*model.Rule]*ruleFacts{}, seen: map[string]bool{}, vnets: map[string]int{}}
 	for _, t := range a.e.Targets() {
 		for _, d := range []model.Direction{model.Inbound, model.Outbound} {
 			l.target(t, d)
@@ -83,6 +85,8 @@ func (a *Analyzer) Lint() Findings {
 type linter struct {
 	*Analyzer
 	facts map[*model.Rule]*ruleFacts
+	seen  map[string]bool // contexts already partitioned (see target)
+	vnets map[string]int
 	out   []Finding
 }
 
@@ -119,6 +123,8 @@ func (l *linter) fact(r *model.Rule) *ruleFacts {
 // partitioned again; a few open rules get a partition of their own flows only.
 func (l *linter) target(t engine.Target, d model.Direction) {
 	var spaces [3][]engine.RuleSpace
+	var keys [3][]byte
+	vnet := l.vnetID(t)
 	for s, layer := range t.Slots(d) {
 		if layer == nil || len(layer.Rules(d)) == 0 {
 			continue
@@ -129,6 +135,19 @@ func (l *linter) target(t engine.Target, d model.Direction) {
 			f.nics++
 		}
 		spaces[s] = t.Spaces(d, s)
+		// What the layer's partition depends on: the layer's rules, which of them hold this
+		// NIC on the local side, and what VirtualNetwork (so Internet) holds here. A context
+		// seen before adds nothing.
+		key := binary.AppendUvarint([]byte{byte(d), byte(s)}, uint64(vnet))
+		key = append(key, layerID(layer)...)
+		for _, rs := range spaces[s] {
+			key = binary.AppendUvarint(key, uint64(rs.Index))
+		}
+		keys[s] = key
+		if l.seen[string(key)] {
+			continue
+		}
+		l.seen[string(key)] = true
 		var open []engine.RuleSpace
 		for _, rs := range spaces[s] {
 			f := l.fact(rs.Rule)
@@ -149,6 +168,11 @@ func (l *linter) target(t engine.Target, d model.Direction) {
 			}
 		})
 	}
+	composed := string(bytes.Join(keys[:], []byte{0xff}))
+	if l.seen[composed] {
+		return
+	}
+	l.seen[composed] = true
 	var open []engine.RuleSpace
 	var all []engine.RuleSpace
 	for s := range 3 {
@@ -160,6 +184,31 @@ func (l *linter) target(t engine.Target, d model.Direction) {
 		}
 	}
 	l.partitionOpen(t, d, -1, 0, open, all, func(f *ruleFacts, _ *context) { f.reached = true })
+}
+
+// layerID names a layer's rules: its NSG, or the VNet whose admin rules it holds.
+func layerID(layer *engine.Layer) string {
+	if layer.Kind == engine.AdminLayer {
+		return "admin\x00" + layer.VNet.Name + "\x00"
+	}
+	return "nsg\x00" + layer.NSG.Name + "\x00"
+}
+
+// vnetID numbers the distinct VirtualNetwork sets: NICs of subnets with the same set resolve
+// VirtualNetwork and Internet alike.
+func (l *linter) vnetID(t engine.Target) int {
+	v := t.VirtualNetwork()
+	var b []byte
+	for _, r := range v {
+		b = binary.BigEndian.AppendUint32(b, r.Lo)
+		b = binary.BigEndian.AppendUint32(b, r.Hi)
+	}
+	id, ok := l.vnets[string(b)]
+	if !ok {
+		id = len(l.vnets)
+		l.vnets[string(b)] = id
+	}
+	return id
 }
 
 // openLimit is how many open rules get partitions of their own before the whole space is

@@ -181,13 +181,14 @@ func newProblem(chains []chainSpec, space Box) *problem {
 			n += 2 * len(p.items[i].dims[k])
 		}
 		evs := make([]event, 0, n)
+		var runs []int // where each item's events start: each item's are already in order
 		for i := range p.items {
+			runs = append(runs, len(evs))
 			for _, r := range p.items[i].dims[k] {
 				evs = append(evs, newEvent(uint64(r.Lo), i, true), newEvent(uint64(r.Hi)+1, i, false))
 			}
 		}
-		slices.Sort(evs)
-		p.events[k] = evs
+		p.events[k] = mergeRuns(evs, runs)
 	}
 	return p
 }
@@ -283,10 +284,10 @@ func (p *problem) split(proto Protocols, order []int, fixed [3]ivs, act []uint64
 	index := map[string]*group{}
 	p.sweep(p.q[dim], act, dim, func(piece iv, cur []uint64) {
 		k := p.key(cur)
-		g := index[k]
+		g := index[string(k)]
 		if g == nil {
 			g = &group{act: slices.Clone(cur)}
-			index[k] = g
+			index[string(k)] = g
 			groups = append(groups, g)
 		}
 		if n := len(g.set); n > 0 && g.set[n-1].Hi+1 == piece.Lo {
@@ -388,13 +389,44 @@ func firstIn(b []uint64, lo, hi int) int {
 	return -1
 }
 
-func (p *problem) key(b []uint64) string {
+// key is the bitset as bytes, for map keys (look up with string(key) to avoid a copy).
+func (p *problem) key(b []uint64) []byte {
 	buf := p.keyBuf[:0]
 	for _, w := range b {
 		buf = binary.LittleEndian.AppendUint64(buf, w)
 	}
 	p.keyBuf = buf
-	return string(buf)
+	return buf
+}
+
+// mergeRuns sorts evs, made of sorted runs starting at runs[i], by merging the runs pairwise:
+// n log(runs) steps instead of a sort's n log n.
+func mergeRuns(evs []event, runs []int) []event {
+	buf := make([]event, len(evs))
+	for len(runs) > 1 {
+		var next []int
+		out := buf[:0]
+		for i := 0; i < len(runs); i += 2 {
+			next = append(next, len(out))
+			a, b := evs[runs[i]:], []event(nil)
+			if i+1 < len(runs) {
+				a, b = evs[runs[i]:runs[i+1]], evs[runs[i+1]:]
+				if i+2 < len(runs) {
+					b = evs[runs[i+1]:runs[i+2]]
+				}
+			}
+			for len(a) > 0 && len(b) > 0 {
+				if b[0] < a[0] {
+					out, b = append(out, b[0]), b[1:]
+				} else {
+					out, a = append(out, a[0]), a[1:]
+				}
+			}
+			out = append(append(out, a...), b...)
+		}
+		evs, buf, runs = out, evs, next
+	}
+	return evs
 }
 
 // event is where an item's interval starts (add) or ends (the position after it), packed in
