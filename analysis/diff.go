@@ -1,9 +1,7 @@
 package analysis
 
 import (
-	"bytes"
 	"cmp"
-	"encoding/binary"
 	"slices"
 
 	"ipflow/engine"
@@ -41,8 +39,10 @@ type Change struct {
 	Before, After Decision
 }
 
-// Diff compares two compiled estates exactly. IP configurations whose layers are the same
-// (same rules, resolved to the same address sets) are not partitioned again.
+// Diff compares two compiled estates exactly. IP configurations whose NSGs, subnet, ASGs,
+// tags and admin rules are written the same are skipped without resolving anything; the others
+// are partitioned only inside the box of the rules that differ as resolved (changedBox), the
+// one place outside which both estates decide alike.
 func Diff(before, after *engine.Engine) *DiffResult {
 	res := &DiffResult{}
 	old := map[string]engine.Target{}
@@ -51,7 +51,6 @@ func Diff(before, after *engine.Engine) *DiffResult {
 	}
 	seen := map[string]bool{}
 	same := newSameness(before.Environment(), after.Environment())
-	var fa, fb []byte
 	for _, t := range after.Targets() {
 		k := targetKey(t)
 		seen[k] = true
@@ -64,17 +63,9 @@ func Diff(before, after *engine.Engine) *DiffResult {
 			res.Unchanged += 2
 			continue
 		}
-		onlyRules := same.onlyRulesDiffer(b, t)
 		for _, d := range []model.Direction{model.Inbound, model.Outbound} {
-			space := Everything()
-			if onlyRules {
-				box, ok := same.changedBox(b, t, d)
-				if !ok {
-					res.Unchanged++
-					continue
-				}
-				space = box
-			} else if fb, fa = fingerprint(fb[:0], b, d, 0, true), fingerprint(fa[:0], t, d, 0, true); bytes.Equal(fa, fb) {
+			space, differ := changedBox(b, t, d)
+			if !differ {
 				res.Unchanged++
 				continue
 			}
@@ -170,52 +161,6 @@ func keyOf(d Decision) decisionKey {
 func targetKey(t engine.Target) string {
 	c := t.IPConfig()
 	return c.NIC.VM.Name + "/" + c.NIC.Name + "/" + c.Name
-}
-
-// fingerprint appends everything a target's partition in direction d depends on: each layer's
-// identity and, rule by rule, the name, priority, access and resolved sets. Equal fingerprints
-// mean equal partitions with equal decisions, so the NIC need not be analysed. only limits it
-// to one slot (as chainSpec.only); without place, where a layer applies is left out (lint
-// compares rules, not places).
-func fingerprint(buf []byte, t engine.Target, d model.Direction, only int, place bool) []byte {
-	str := func(s string) {
-		buf = binary.AppendUvarint(buf, uint64(len(s)))
-		buf = append(buf, s...)
-	}
-	num := func(v uint64) { buf = binary.AppendUvarint(buf, v) }
-	for s, l := range t.Slots(d) {
-		if l == nil || only != 0 && only != s+1 {
-			str("-")
-			continue
-		}
-		if place {
-			str(l.AppliedTo)
-		}
-		if l.NSG != nil {
-			str(l.NSG.Name)
-		}
-		spaces := t.Spaces(d, s)
-		num(uint64(len(spaces)))
-		for _, rs := range spaces {
-			str(rs.Rule.ID())
-			num(uint64(rs.Rule.Priority))
-			num(uint64(rs.Rule.Access))
-			num(uint64(rs.Protocols))
-			num(uint64(len(rs.Remote)))
-			for _, r := range rs.Remote {
-				num(uint64(r.Lo))
-				num(uint64(r.Hi))
-			}
-			for _, ps := range [][]model.PortRange{rs.RemotePorts, rs.LocalPorts} {
-				num(uint64(len(ps)))
-				for _, r := range ps {
-					num(uint64(r.Lo))
-					num(uint64(r.Hi))
-				}
-			}
-		}
-	}
-	return buf
 }
 
 // Name is "web-01 / web-01-nic (10.0.1.4, subnet hub/web)".

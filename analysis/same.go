@@ -20,12 +20,10 @@ type sameness struct {
 	subnet        map[string]bool
 	asgChanged    map[string]bool
 	global        bool // admin rules and service tags are the same
-	// texts holds, per NSG name, the rules as written in the after [0] and before [1] estate.
-	texts map[string][2]map[string]bool
 }
 
 func newSameness(before, after *model.Environment) *sameness {
-	s := &sameness{before: before, after: after, nsg: map[string]bool{}, subnet: map[string]bool{}, asgChanged: map[string]bool{}, texts: map[string][2]map[string]bool{}}
+	s := &sameness{before: before, after: after, nsg: map[string]bool{}, subnet: map[string]bool{}, asgChanged: map[string]bool{}}
 	members := func(env *model.Environment) map[string]string {
 		m := map[string]string{}
 		for _, g := range env.ASGs {
@@ -156,71 +154,4 @@ func subnetText(sub *model.Subnet) string {
 		fmt.Fprintf(&b, "|%s %v %v", p.Name, p.AddressSpace, p.OnPremPrefixes)
 	}
 	return b.String()
-}
-
-// onlyRulesDiffer reports whether a NIC reads the same context in both estates (address,
-// ASGs, subnet, admin rules, tags, which NSGs) so that only its NSGs' rules differ.
-func (s *sameness) onlyRulesDiffer(b, a engine.Target) bool {
-	cb, ca := b.IPConfig(), a.IPConfig()
-	return s.global && cb.PrivateIP == ca.PrivateIP && asgNames(cb.ASGs) == asgNames(ca.ASGs) &&
-		s.subnetSame(cb.Subnet, ca.Subnet) && nsgName(cb.NIC.NSG) == nsgName(ca.NIC.NSG) && nsgName(cb.Subnet.NSG) == nsgName(ca.Subnet.NSG)
-}
-
-// ruleChanged reports whether rule r of NSG nsg is not in the other estate's NSG as written,
-// or names an ASG whose members changed.
-func (s *sameness) ruleChanged(nsg *model.NSG, r *model.Rule, inAfter bool) bool {
-	if r.Kind == model.DefaultRule {
-		return false
-	}
-	if s.namesChangedASG(r) {
-		return true
-	}
-	side := 0
-	if inAfter {
-		side = 1
-	}
-	texts, ok := s.texts[nsg.Name]
-	if !ok {
-		for i, env := range []*model.Environment{s.after, s.before} { // the other estate's
-			texts[i] = map[string]bool{}
-			for _, n := range env.NSGs {
-				if n.Name == nsg.Name {
-					for _, o := range n.Rules {
-						texts[i][ruleText(o)] = true
-					}
-				}
-			}
-		}
-		s.texts[nsg.Name] = texts
-	}
-	return !texts[side][ruleText(r)]
-}
-
-// changedBox is the smallest box holding every flow a changed rule of the NIC's NSGs matches,
-// before or after, in direction d: outside it both estates decide alike (the other rules
-// keep their order), so Diff partitions only inside it. ok is false when no rule changed.
-func (s *sameness) changedBox(b, a engine.Target, d model.Direction) (box Box, ok bool) {
-	for i, t := range []engine.Target{b, a} {
-		for slot := 1; slot <= 2; slot++ {
-			l := t.Slots(d)[slot]
-			if l == nil || l.NSG == nil {
-				continue
-			}
-			for _, rs := range t.Spaces(d, slot) {
-				if !s.ruleChanged(l.NSG, rs.Rule, i == 1) {
-					continue
-				}
-				rb := boxOf(rs)
-				if !ok {
-					box, ok = rb, true
-					continue
-				}
-				box.Protocols |= rb.Protocols
-				box.Remote.s = box.Remote.s.union(rb.Remote.s)
-				box.RemotePorts.s = box.RemotePorts.s.union(rb.RemotePorts.s)
-				box.LocalPorts.s = box.LocalPorts.s.union(rb.LocalPorts.s)
-			}
-		}
-	}
-	return box, ok
 }
