@@ -53,6 +53,12 @@ type KeyMap struct {
 	Copy                 key.Binding // y: the summary
 	CopyCmd              key.Binding // c: the command lines
 
+	// The what-if sandbox (sandbox.go).
+	Suggest key.Binding // f on a verdict: the changes that reverse it
+	Undo    key.Binding // u: undo the last what-if change
+	Changes key.Binding // v: the what-if's changes
+	Export  key.Binding // x in the changes view: write the change set, copy the az commands
+
 	// Rule tables.
 	Expand key.Binding // enter/space: expand the rule's tags and ASGs
 
@@ -132,6 +138,11 @@ func DefaultKeyMap() *KeyMap {
 		Edit:         b([]string{"e"}, "e/esc", "edit"),
 		Copy:         b([]string{"y"}, "y", "copy summary"),
 		CopyCmd:      b([]string{"c"}, "c", "copy commands"),
+
+		Suggest: b([]string{"f"}, "f", "fix it: suggest changes"),
+		Undo:    b([]string{"u"}, "u", "undo what-if change"),
+		Changes: b([]string{"v"}, "v", "what-if changes"),
+		Export:  b([]string{"x"}, "x", "export change set"),
 
 		Expand: b([]string{"enter", "space"}, "enter", "expand tags/ASGs"),
 

@@ -41,6 +41,7 @@ type Styles struct {
 
 	Status    lipgloss.Style
 	StatusErr lipgloss.Style
+	WhatIf    lipgloss.Style // the header's WHAT-IF mark: on no other screen element
 	Help      help.Styles
 }
 
@@ -107,6 +108,7 @@ func NewStyles(bg Background) *Styles {
 
 		Status:    lipgloss.NewStyle().Foreground(green),
 		StatusErr: lipgloss.NewStyle().Bold(true).Foreground(red),
+		WhatIf:    lipgloss.NewStyle().Bold(true).Italic(true).Reverse(true).Foreground(yellow),
 	}
 	key := lipgloss.NewStyle().Bold(true)
 	desc := lipgloss.NewStyle().Foreground(dim)

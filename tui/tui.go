@@ -34,6 +34,9 @@ const (
 type Start struct {
 	VM, NIC string
 	Flow    *engine.Flow
+	// WhatIf are change-set files applied, as the what-if sandbox's first step, before the
+	// UI opens (ipflow --what-if FILE).
+	WhatIf []model.Source
 }
 
 // Run runs the UI until the user quits. It draws on the alternate screen with mouse capture
@@ -66,6 +69,7 @@ type ctx struct {
 	host Hosted             // set when a server runs this UI (hosted.go)
 	last *engine.Flow       // the flow last checked: a new NIC's form starts from it
 	an   *analysis.Analyzer // made on first use (analysis.go)
+	sb   *sandbox           // the what-if in effect (sandbox.go); nil without one
 	// clipOK says a copy (OSC 52) is known to reach the clipboard: false inside tmux without
 	// set-clipboard on, or where nobody could tell (a served session), and then the UI says
 	// "sent" rather than "copied".
@@ -105,6 +109,7 @@ func New(eng *engine.Engine, start Start) Model {
 	m := Model{c: c, help: help.New(), width: 80, height: 24}
 	m.help.Styles = c.st.Help
 	m.stack = []screen{newVMs(c)}
+	m.startWhatIf(start.WhatIf)
 	m.open(start)
 	return m
 }
@@ -167,6 +172,9 @@ func (m *Model) key(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 	if !top.typing() || m.tooSmall() {
 		switch {
 		case key.Matches(msg, k.Quit):
+			if !m.quitKey() {
+				return *m, nil
+			}
 			m.quitting = true
 			return *m, tea.Quit
 		case key.Matches(msg, k.Help):
@@ -178,6 +186,9 @@ func (m *Model) key(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 		return *m, nil
 	}
 	m.status, m.isErr = "", false
+	if m.c.sb != nil {
+		m.c.sb.quitArmed = false
+	}
 	cmd := top.update(m, msg)
 	return *m, cmd
 }
@@ -238,6 +249,10 @@ func (m Model) screenName() string {
 		return "matrix"
 	case *lintScreen:
 		return "lint"
+	case *suggestionsScreen:
+		return "suggestions"
+	case *changesScreen:
+		return "changes"
 	}
 	return ""
 }
@@ -337,7 +352,8 @@ func (m Model) header(w int) string {
 		segs = append(segs, s.crumbs()...)
 	}
 	const app = "ipflow"
-	avail := w - len(app) - 2
+	tag := m.whatIfTag()
+	avail := w - len(app) - 2 - width(tag)
 	crumb := strings.Join(segs, " › ")
 	if width(crumb) > avail {
 		crumb = truncLeft(crumb, avail)
@@ -348,7 +364,7 @@ func (m Model) header(w int) string {
 	if !strings.HasSuffix(crumb, last) {
 		styled = st.CrumbLast.Render(crumb)
 	}
-	out := st.App.Render(app) + "  " + styled
+	out := st.App.Render(app) + tag + "  " + styled
 	right := safe(m.c.env.Name)
 	if n := len(m.c.env.Warnings); n > 0 {
 		// The fixture warnings, always in sight: w lists them.

@@ -146,6 +146,7 @@ func (s *verdictScreen) help() help.KeyMap {
 			{up, down, k.PageUp, k.PageDown, k.Top, k.Bottom},
 			{k.Search, k.NextMatch, k.PrevMatch, hide, k.Table},
 			{k.Edit, k.Copy, k.CopyCmd, k.Warnings, k.Help, k.Quit},
+			{k.Suggest, k.Undo, k.Changes},
 		},
 	}
 }
@@ -371,6 +372,12 @@ func (s *verdictScreen) update(m *Model, msg tea.Msg) tea.Cmd {
 		}
 	case key.Matches(km, k.Warnings):
 		m.openWarnings()
+	case key.Matches(km, k.Suggest):
+		m.openSuggestions(s.res)
+	case key.Matches(km, k.Undo):
+		m.undo()
+	case key.Matches(km, k.Changes):
+		m.openChanges()
 	default:
 		s.layout(max(s.layoutW, m.width, 1))
 		if s.list.move(km, k) && s.list.cursor >= 0 {
@@ -661,6 +668,9 @@ func (s *verdictScreen) line(l vline, w, nameW, resW int) string {
 		result = "not evaluated"
 	}
 	gutter := " "
+	if mk := s.c.ruleMark(lt.Layer, rule); mk != "" {
+		gutter = mk // added (+) or replaced (~) by the what-if
+	}
 	if s.query != "" && s.isMatch[l.row] {
 		gutter = "»" // a search match, readable without colour
 	}

@@ -27,17 +27,22 @@ func rebuild(env *model.Environment, ed *edits) *model.Environment {
 	ipcs := map[*model.IPConfig]*model.IPConfig{}
 
 	out.ASGs = make([]*model.ASG, len(env.ASGs))
+	asgByName := make(map[string]*model.ASG, len(env.ASGs))
 	for i, a := range env.ASGs {
 		c := *a
-		out.ASGs[i], asgs[a] = &c, &c
+		out.ASGs[i], asgs[a], asgByName[a.Name] = &c, &c, &c
 	}
+	// Rules of a change may name another copy's ASGs and VNets (a suggestion made on a
+	// what-if estate): those resolve by name.
 	asgList := func(as []*model.ASG) []*model.ASG {
 		if as == nil {
 			return nil
 		}
 		o := make([]*model.ASG, len(as))
 		for i, a := range as {
-			o[i] = asgs[a]
+			if o[i] = asgs[a]; o[i] == nil {
+				o[i] = asgByName[a.Name]
+			}
 		}
 		return o
 	}
@@ -149,7 +154,13 @@ func rebuild(env *model.Environment, ed *edits) *model.Environment {
 		if a.VNets != nil {
 			c.VNets = make([]*model.VNet, len(a.VNets))
 			for j, v := range a.VNets {
-				c.VNets[j] = vnets[v]
+				if c.VNets[j] = vnets[v]; c.VNets[j] == nil {
+					for _, x := range out.VNets {
+						if x.Name == v.Name {
+							c.VNets[j] = x
+						}
+					}
+				}
 			}
 		}
 		out.AdminRules[i] = &c

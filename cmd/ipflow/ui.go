@@ -8,6 +8,7 @@ import (
 	"github.com/charmbracelet/x/term"
 
 	"ipflow/engine"
+	"ipflow/model"
 	"ipflow/tui"
 )
 
@@ -17,12 +18,24 @@ func runUI(args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("ipflow")
 	var paths pathList
 	var ff flowFlags
+	var wi whatIfFlag
 	fs.Var(&paths, "f", "fixture file or directory (repeatable)")
 	ff.register(fs)
+	wi.register(fs)
 	if code, done := parseFlags(fs, args, stdout, stderr); done {
 		return code
 	}
 	start := tui.Start{VM: ff.vm, NIC: ff.nic}
+	for _, p := range wi.files {
+		// The change sets open the UI in the what-if sandbox; they are read now, so that a
+		// missing file is said before the terminal is taken.
+		data, err := os.ReadFile(p)
+		if err != nil {
+			fmt.Fprintf(stderr, "ipflow: --what-if: %v\n", err)
+			return 2
+		}
+		start.WhatIf = append(start.WhatIf, model.Source{Name: p, Data: data})
+	}
 	if ff.direction != "" || ff.protocol != "" || ff.local != "" || ff.remote != "" {
 		flow, err := ff.flow()
 		if err != nil {

@@ -1,0 +1,188 @@
+package tui
+
+import (
+	"net/netip"
+	"os"
+	"strings"
+	"testing"
+
+	tea "charm.land/bubbletea/v2"
+
+	"ipflow/engine"
+	"ipflow/model"
+)
+
+var ntpFlow = engine.Flow{VM: "web-01", Direction: model.Inbound, Protocol: model.TCP,
+	LocalIP: netip.MustParseAddr("10.0.1.4"), LocalPort: 123,
+	RemoteIP: netip.MustParseAddr("13.107.21.200"), RemotePort: 60000}
+
+// Goldens of the sandbox: the suggestions, a verdict in the what-if (its header, the + marks),
+// the changes view, and the NSG table in the what-if; at 80×24 and at the minimum size.
+func TestGoldenSandbox(t *testing.T) {
+	eng := sampleEngine(t)
+	cases := []struct {
+		name string
+		keys []string
+	}{
+		{"suggestions", []string{"f"}},
+		{"suggestions_edit_selected", []string{"f", "down"}},
+		{"applied", []string{"f", "enter"}},
+		{"applied_changes", []string{"f", "enter", "v"}},
+		{"applied_nsg_table", []string{"f", "enter", "r"}},
+		{"applied_then_reversed", []string{"f", "enter", "f", "enter"}},
+		{"undone", []string{"f", "enter", "u"}},
+		{"quit_asks", []string{"f", "enter", "q"}},
+	}
+	for _, size := range []struct{ w, h int }{{80, 24}, {MinWidth, MinHeight}} {
+		for _, c := range cases {
+			t.Run(c.name+"_"+itoa(size.w)+"x"+itoa(size.h), func(t *testing.T) {
+				m := sized(eng, Start{Flow: &ntpFlow}, size.w, size.h)
+				m = send(t, m, c.keys...)
+				checkFrame(t, m, size.w, size.h)
+				goldenFrame(t, m)
+			})
+		}
+	}
+}
+
+// Applying a suggestion flips the verdict on the spot; every screen then answers from the
+// what-if; u undoes; the loaded engine never changes.
+func TestSandboxAppliesAndUndoes(t *testing.T) {
+	eng := sampleEngine(t)
+	m := sized(eng, Start{Flow: &ntpFlow}, 80, 24)
+	if r := m.(Model).result(); r == nil || r.Access != model.Deny {
+		t.Fatal("the flow is not denied to start with")
+	}
+	m = send(t, m, "f")
+	if screenOf(m) != "suggestions" {
+		t.Fatalf("f opened %q", screenOf(m))
+	}
+	m = send(t, m, "enter")
+	r := m.(Model).result()
+	if screenOf(m) != "verdict" || r == nil || r.Access != model.Allow || r.Rule.Name != "allow-tcp-123-from-13.107.21.200" {
+		t.Fatalf("after applying: %s %+v", screenOf(m), r)
+	}
+	mustContain(t, m, "WHAT-IF · 2 changes", "+ ▶  4096 allow-tcp-123-from-13.107.21.200")
+	// The loaded estate still denies it.
+	if v, _ := eng.Decide(ntpFlow); v.Access != model.Deny {
+		t.Fatal("the loaded engine changed")
+	}
+	// Other screens answer from the what-if: the VM list's reach from web-01's NIC.
+	c := m.(Model).c
+	if c.eng == eng {
+		t.Fatal("the UI's engine is still the loaded one")
+	}
+	if v, _ := c.eng.Decide(ntpFlow); v.Access != model.Allow {
+		t.Fatal("the what-if engine does not allow the flow")
+	}
+	m = send(t, m, "u")
+	r = m.(Model).result()
+	if r == nil || r.Access != model.Deny || m.(Model).c.eng != eng || strings.Contains(frame(m), "WHAT-IF") {
+		t.Fatalf("after undo: %+v\n%s", r, frame(m))
+	}
+	mustContain(t, m, "undone: add allow-tcp-123-from-13.107.21.200")
+}
+
+// Suggestions stack: on the what-if's verdict, f suggests the way back, applied on top; u takes
+// back one step at a time.
+func TestSandboxStacks(t *testing.T) {
+	m := sized(sampleEngine(t), Start{Flow: &ntpFlow}, 80, 24)
+	m = send(t, m, "f", "enter", "f")
+	mustContain(t, m, "ways to deny")
+	m = send(t, m, "enter")
+	if r := m.(Model).result(); r == nil || r.Access != model.Deny || r.Rule.Name != "deny-tcp-123-from-13.107.21.200" {
+		t.Fatalf("second step: %+v", r)
+	}
+	mustContain(t, m, "WHAT-IF · 3 changes")
+	m = send(t, m, "u")
+	if r := m.(Model).result(); r == nil || r.Access != model.Allow {
+		t.Fatalf("after one undo: %+v", r)
+	}
+	mustContain(t, m, "WHAT-IF · 2 changes")
+}
+
+// Quitting with changes asks first; a second q quits.
+func TestSandboxQuitAsks(t *testing.T) {
+	m := sized(sampleEngine(t), Start{Flow: &ntpFlow}, 80, 24)
+	m = send(t, m, "f", "enter")
+	m, cmd := m.Update(keyMsg("q"))
+	if m.(Model).quitting || cmd != nil {
+		t.Fatal("q quit with what-if changes")
+	}
+	mustContain(t, m, "q again to quit")
+	m, _ = m.Update(keyMsg("q"))
+	if !m.(Model).quitting {
+		t.Fatal("the second q did not quit")
+	}
+}
+
+// x in the changes view writes the change set to a file whose path is shown and which
+// --what-if reads back to the same estate, and copies the az commands.
+func TestSandboxExport(t *testing.T) {
+	t.Setenv("TMPDIR", t.TempDir())
+	m := sized(sampleEngine(t), Start{Flow: &ntpFlow}, 80, 24)
+	m = send(t, m, "f", "enter", "v")
+	m, cmd := m.Update(keyMsg("x"))
+	if cmd == nil {
+		t.Fatal("no clipboard command")
+	}
+	if msg := cmd(); msg == nil {
+		t.Fatal("empty clipboard command")
+	}
+	st := m.(Model).status
+	_, path, ok := strings.Cut(st, "wrote the change set to ")
+	path, _, _ = strings.Cut(path, " ")
+	data, err := os.ReadFile(path)
+	if !ok || err != nil || !strings.Contains(string(data), `name = "allow-tcp-123-from-13.107.21.200"`) {
+		t.Fatalf("status %q: %v", st, err)
+	}
+	// Opened with the exported file, the UI starts in the same what-if.
+	m2 := sized(sampleEngine(t), Start{Flow: &ntpFlow, WhatIf: []model.Source{{Name: path, Data: data}}}, 80, 24)
+	if r := m2.(Model).result(); r == nil || r.Access != model.Allow {
+		t.Fatalf("--what-if start:\n%s", frame(m2))
+	}
+	mustContain(t, m2, "WHAT-IF · 2 changes")
+}
+
+// A change set that does not apply leaves the UI on the loaded estate, saying why.
+func TestSandboxBadChangeSet(t *testing.T) {
+	m := sized(sampleEngine(t), Start{Flow: &ntpFlow, WhatIf: []model.Source{{Name: "bad.toml", Data: []byte("[[change]]\nop = \"remove\"\nnsg = \"nope\"\nname = \"x\"\n")}}}, 80, 24)
+	if r := m.(Model).result(); r == nil || r.Access != model.Deny {
+		t.Fatal("a bad change set changed the verdict")
+	}
+	mustContain(t, m, "bad.toml:3")
+	var _ tea.Model = m
+}
+
+// BenchmarkSandboxApply10k: on the 10,000-VM estate, apply a suggestion in the sandbox and draw
+// the verdict it recomputes (the what-if estate is copied and compiled whole, so that every
+// screen answers from it). Target: ≤ 50 ms.
+func BenchmarkSandboxApply10k(b *testing.B) {
+	eng := benchEngine(b)
+	ts, err := eng.VMTargets("vm-5000", "")
+	if err != nil {
+		b.Fatal(err)
+	}
+	f := engine.Flow{VM: "vm-5000", Direction: model.Inbound, Protocol: model.UDP, LocalIP: ts[0].IPConfig().PrivateIP, LocalPort: 5999,
+		RemoteIP: netip.MustParseAddr("13.107.21.200"), RemotePort: 60000}
+	m0 := send(b, sized(eng, Start{Flow: &f}, 80, 24), "f")
+	if screenOf(m0) != "suggestions" {
+		b.Fatalf("%s", frame(m0))
+	}
+	mm := m0.(Model)
+	sg := mm.top().(*suggestionsScreen)
+	b.ReportAllocs()
+	for b.Loop() {
+		b.StopTimer()
+		tm := sized(eng, Start{Flow: &f}, 80, 24)
+		m := tm.(Model)
+		m.push(suggestionsOf(m.c, sg.res, sg.r))
+		tm = m
+		b.StartTimer()
+		tm, _ = tm.Update(keyMsg("enter"))
+		if r := tm.(Model).result(); r == nil || r.Access != model.Allow {
+			b.Fatal("not applied")
+		}
+		_ = tm.(Model).View()
+	}
+}
