@@ -57,8 +57,8 @@ func loadAuthorizedKeys(path string, log *slog.Logger) (*authorizedKeys, error) 
 	if err != nil {
 		return nil, fmt.Errorf("authorized keys: %v", err)
 	}
-	if fi.Mode().Perm()&0o022 != 0 {
-		return nil, fmt.Errorf("authorized keys %s: mode %04o lets others add keys to it; run: chmod go-w %s", path, fi.Mode().Perm(), path)
+	if err := checkKeysMode(path, fi); err != nil {
+		return nil, fmt.Errorf("authorized keys %s: %v", path, err)
 	}
 	if err := a.reload(fi); err != nil {
 		return nil, err
@@ -69,12 +69,24 @@ func loadAuthorizedKeys(path string, log *slog.Logger) (*authorizedKeys, error) 
 	return a, nil
 }
 
+// checkKeysMode refuses a keys file others may write, as sshd does: anyone who can write it can
+// let themselves in. It is checked at every login, not only at start, so a chmod later counts.
+func checkKeysMode(path string, fi fs.FileInfo) error {
+	if fi.Mode().Perm()&0o022 != 0 {
+		return fmt.Errorf("mode %04o lets others add keys to it; run: chmod go-w %s", fi.Mode().Perm(), path)
+	}
+	return nil
+}
+
 // allowed reports whether key is in the file, reading it again first if it changed. If the
 // file has gone or cannot be read, nobody is let in (and the reason is logged).
 func (a *authorizedKeys) allowed(key gossh.PublicKey) bool {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	fi, err := os.Stat(a.path)
+	if err == nil {
+		err = checkKeysMode(a.path, fi)
+	}
 	if err == nil && stampOf(fi) != a.stamp {
 		err = a.reload(fi)
 	}

@@ -92,7 +92,7 @@ func start(t testing.TB, edit ...func(*Config)) *harness {
 		Audit:          h.audit,
 		Log:            slog.New(slog.NewTextHandler(h.logs, nil)),
 		Run:            testRunner,
-		Commands:       []string{"verify", "cat", "wait", "panic", "version"},
+		Commands:       []string{"verify", "cat", "wait", "deaf", "panic", "version"},
 		Poll:           20 * time.Millisecond,
 		Notice:         100 * time.Millisecond,
 	}
@@ -254,7 +254,8 @@ func (u *ui) wait(t testing.TB) int {
 // testRunner stands in for cmd/ipflow's subcommands (the real ones are tested over SSH in
 // cmd/ipflow): verify reads "VM DIR PROTO LOCAL REMOTE" from its arguments or, with "-",
 // one line of standard input; cat echoes standard input; wait blocks until its context ends or
-// standard input closes; panic panics.
+// standard input closes; deaf blocks until standard input closes, ignoring its context; panic
+// panics.
 func testRunner(ctx context.Context, c Command) int {
 	switch c.Args[0] {
 	case "verify":
@@ -290,6 +291,9 @@ func testRunner(ctx context.Context, c Command) int {
 		case <-ctx.Done():
 		case <-done:
 		}
+		return 0
+	case "deaf": // reads standard input to its end, whatever its context says
+		io.Copy(io.Discard, c.Stdin)
 		return 0
 	case "panic":
 		panic("boom")

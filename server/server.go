@@ -79,7 +79,7 @@ type Server struct {
 	estate atomic.Pointer[Estate]
 	hostFP string
 	nextID atomic.Uint64
-	conns  atomic.Int64
+	conns  connLimiter
 
 	mu       sync.Mutex
 	sessions map[*session]struct{}
@@ -111,6 +111,7 @@ func New(cfg Config) (*Server, error) {
 		return nil, errors.New("ipflow serve: --authorized-keys FILE is required: it lists the public keys that may log in")
 	}
 	s := &Server{cfg: cfg, log: cfg.Log, sessions: map[*session]struct{}{}, stop: make(chan struct{})}
+	s.conns.maxPending, s.conns.maxAuthed = 4*cfg.MaxSessions+16, 4*cfg.MaxSessions+16
 	s.audit = &auditLog{w: cfg.Audit, log: cfg.Log}
 	keys, err := loadAuthorizedKeys(cfg.AuthorizedKeys, cfg.Log)
 	if err != nil {
@@ -153,9 +154,16 @@ func New(cfg Config) (*Server, error) {
 			srv.RequestHandlers = map[string]ssh.RequestHandler{}
 			srv.SubsystemHandlers = map[string]ssh.SubsystemHandler{"default": s.handle}
 			srv.ConnCallback = s.admitConn
-			srv.ConnectionCloseCallback = func(net.Conn) { s.conns.Add(-1) }
-			srv.ServerConfigCallback = func(ssh.Context) *gossh.ServerConfig {
-				return &gossh.ServerConfig{MaxAuthTries: 6}
+			srv.ServerConfigCallback = func(ctx ssh.Context) *gossh.ServerConfig {
+				return &gossh.ServerConfig{
+					MaxAuthTries: 6,
+					// Called with a nil error only once the client has proved it holds the key.
+					AuthLogCallback: func(_ gossh.ConnMetadata, _ string, err error) {
+						if tc, ok := ctx.Value(trackedConnKey).(*trackedConn); ok && err == nil {
+							s.conns.authenticated(tc)
+						}
+					},
+				}
 			}
 			return nil
 		},
@@ -216,22 +224,33 @@ func (s *Server) allowKey(ctx ssh.Context, key ssh.PublicKey) bool {
 	return false
 }
 
-// admitConn caps connections, authenticated or not, so that a flood cannot exhaust the
-// process; over the cap a connection is closed at once.
+// admitConn counts a new connection (see connLimiter): the oldest connection still in its
+// handshake may be dropped for it, and over the cap of authenticated connections it is closed
+// at once.
 func (s *Server) admitConn(ctx ssh.Context, c net.Conn) net.Conn {
-	limit := int64(4*s.cfg.MaxSessions + 16)
-	if s.conns.Add(1) > limit {
-		s.conns.Add(-1)
-		s.log.Warn("connection refused: too many connections", "client", c.RemoteAddr().String(), "limit", limit)
+	tc, dropped := s.conns.admit(c)
+	if dropped != nil {
+		_ = dropped.Close()
+		if n, now := s.conns.dropLog(); now {
+			s.log.Warn("connections dropped: too many still in their handshake, the oldest made way for new ones",
+				"dropped", n, "limit", s.conns.maxPending, "last_client", dropped.RemoteAddr().String())
+		}
+	}
+	if tc == nil {
+		s.log.Warn("connection refused: too many connections", "client", c.RemoteAddr().String(), "limit", s.conns.maxAuthed)
 		return nil
 	}
+	ctx.SetValue(trackedConnKey, tc)
 	ctx.SetValue(channelCountKey, new(atomic.Int32))
-	return c
+	return tc
 }
 
 type ctxKey string
 
-const channelCountKey ctxKey = "ipflow-channels"
+const (
+	channelCountKey ctxKey = "ipflow-channels"
+	trackedConnKey  ctxKey = "ipflow-conn"
+)
 
 // sessionChannel opens a session channel through a filter of its requests (see filter).
 func (s *Server) sessionChannel(srv *ssh.Server, conn *gossh.ServerConn, nc gossh.NewChannel, ctx ssh.Context) {

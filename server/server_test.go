@@ -2,6 +2,7 @@ package server
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -166,7 +167,7 @@ func TestShellScpSftpAndUnknownCommandsAreRefused(t *testing.T) {
 	for cmd, want := range map[string]string{
 		"scp -t /tmp":       `ipflow: "scp" is not offered (no file transfer, no shell); commands: verify`,
 		"/bin/sh -c id":     `ipflow: "/bin/sh" is not offered`,
-		"import -o /tmp/x":  `ipflow: "import" is not a command here; commands: verify, cat, wait, panic, version`,
+		"import -o /tmp/x":  `ipflow: "import" is not a command here; commands: verify, cat, wait, deaf, panic, version`,
 		"verify\x1b[2J x y": `not a command here`, // shlex keeps the escape in the word: it must come back quoted
 	} {
 		out, errOut, code := h.exec(t, c, cmd, "")
@@ -673,12 +674,16 @@ func TestABrokenEstateAtStartIsRefusedWithFileAndLine(t *testing.T) {
 	}
 }
 
-// panicky is an audit writer that panics on a verdict: a stand-in for a bug met mid-session.
-type panicky struct{ syncBuffer }
+// panicky is an audit writer that panics on a verdict (with msg, or "injected failure"): a
+// stand-in for a bug met mid-session.
+type panicky struct {
+	syncBuffer
+	msg string
+}
 
 func (p *panicky) Write(b []byte) (int, error) {
 	if bytes.Contains(b, []byte(`"event":"verdict"`)) {
-		panic("injected failure")
+		panic(cmp.Or(p.msg, "injected failure"))
 	}
 	return p.syncBuffer.Write(b)
 }

@@ -31,7 +31,10 @@ type session struct {
 	ctx    context.Context
 	cancel context.CancelFunc
 
-	lastActive atomic.Int64 // unix nanoseconds of the last input (or, for commands, output)
+	lastActive atomic.Int64  // unix nanoseconds of the last input (or, for commands, output)
+	done       chan struct{} // closed when the UI or command has returned
+	panicked   atomic.Bool   // the UI panicked (and the panic was logged)
+	forcing    sync.Once
 
 	mu      sync.Mutex
 	program *tea.Program // the UI, once running
@@ -42,7 +45,7 @@ type session struct {
 
 // handle runs one session from its shell, exec or subsystem request to its exit status.
 func (s *Server) handle(sess ssh.Session) {
-	ss := &session{srv: s, ssh: sess, id: s.nextID.Add(1), start: time.Now(), resized: make(chan struct{}, 1)}
+	ss := &session{srv: s, ssh: sess, id: s.nextID.Add(1), start: time.Now(), resized: make(chan struct{}, 1), done: make(chan struct{})}
 	ss.ctx, ss.cancel = context.WithCancel(sess.Context())
 	defer ss.cancel()
 	ss.watchWindow()
@@ -80,6 +83,7 @@ func (s *Server) handle(sess ssh.Session) {
 	s.log.Info("session start", "session", ss.id, "key", ss.fingerprint(), "client", ss.client(), "kind", ss.kind, "command", ss.command())
 
 	code := ss.run(args)
+	close(ss.done)
 
 	rec := ss.record("session-end")
 	rec.Exit = &code
@@ -115,14 +119,14 @@ func (s *Server) leave(ss *session) {
 	s.mu.Unlock()
 }
 
+const internalErrorLine = "ipflow: internal error: this session is closed (the server goes on running)"
+
 // run runs the UI or the command, recovering a panic into a closed session.
 func (ss *session) run(args []string) (code int) {
 	defer func() {
 		if r := recover(); r != nil {
-			ss.srv.log.Error("session panicked; it is closed, the server goes on", "session", ss.id,
-				"panic", printable(fmt.Sprint(r)), "stack", string(debug.Stack()))
-			ss.setReason("internal error")
-			fmt.Fprintln(ss.ssh.Stderr(), "ipflow: internal error: this session is closed (the server goes on running)")
+			ss.logPanic(r, debug.Stack())
+			fmt.Fprintln(ss.ssh.Stderr(), internalErrorLine)
 			code = 1
 		}
 	}()
@@ -133,15 +137,30 @@ func (ss *session) run(args []string) (code int) {
 	return ss.runCommand(args)
 }
 
+// logPanic logs a panic of this session, escaped, with its stack.
+func (ss *session) logPanic(r any, stack []byte) {
+	ss.srv.log.Error("session panicked; it is closed, the server goes on", "session", ss.id,
+		"panic", printable(fmt.Sprint(r)), "stack", string(stack))
+	ss.setReason("internal error")
+}
+
+// uiPanicked is told of a panic in the UI (see guarded): it logs it and stops the UI.
+func (ss *session) uiPanicked(r any, stack []byte) {
+	ss.logPanic(r, stack)
+	ss.panicked.Store(true)
+	ss.cancel()
+}
+
 func (ss *session) runUI() int {
 	pty, _, _ := ss.ssh.Pty()
 	env := clientEnv(pty.Term, ss.ssh.Environ())
 	w := ss.currentWindow()
 	est := ss.srv.Estate()
-	p := tui.NewProgram(est.Engine, tui.Start{}, tui.Hosted{
+	ui := tui.NewHosted(est.Engine, tui.Start{}, tui.Hosted{
 		Engine:  func() *engine.Engine { return ss.srv.Estate().Engine },
 		Verdict: ss.verdict,
-	},
+	})
+	p := tea.NewProgram(guarded{m: ui, g: &guard{caught: ss.uiPanicked}},
 		tea.WithContext(ss.ctx),
 		tea.WithInput(activity{r: ss.ssh, s: ss}),
 		tea.WithOutput(ss.ssh),
@@ -171,6 +190,10 @@ func (ss *session) runUI() int {
 		}
 	}()
 	_, err := p.Run()
+	if ss.panicked.Load() {
+		fmt.Fprintln(ss.ssh.Stderr(), internalErrorLine)
+		return 1
+	}
 	if reason := ss.endReason(); reason != "" {
 		fmt.Fprintf(ss.ssh.Stderr(), "ipflow: session closed: %s\n", reason)
 		return 1
@@ -231,10 +254,37 @@ func (ss *session) notify(msg string) {
 	}
 }
 
-// end closes the session for a reason the client is told.
+// end closes the session for a reason the client is told. Ending its context is enough for a
+// session that listens, but a command may ignore it (waiting on standard input the client keeps
+// open) and a client may have stopped reading (the UI or command blocks writing to it): such a
+// session would keep its slot for ever. So if it has not returned after closeGrace its channel
+// is closed, and after another closeGrace its connection (a client that does not answer the
+// channel's close).
 func (ss *session) end(reason string) {
 	ss.setReason(reason)
 	ss.cancel()
+	ss.forcing.Do(func() { go ss.force() })
+}
+
+const closeGrace = time.Second
+
+func (ss *session) force() {
+	select {
+	case <-ss.done:
+		return
+	case <-time.After(closeGrace):
+	}
+	ss.srv.log.Warn("session did not end: closing its channel", "session", ss.id, "reason", ss.endReason())
+	_ = ss.ssh.Close()
+	select {
+	case <-ss.done:
+		return
+	case <-time.After(closeGrace):
+	}
+	ss.srv.log.Warn("session did not end: closing its connection", "session", ss.id)
+	if c, ok := ss.ssh.Context().Value(ssh.ContextKeyConn).(gossh.Conn); ok {
+		_ = c.Close()
+	}
 }
 
 func (ss *session) setReason(r string) {

@@ -26,6 +26,10 @@ func NewProgram(eng *engine.Engine, start Start, h Hosted, opts ...tea.ProgramOp
 	return tea.NewProgram(newHosted(eng, start, h), opts...)
 }
 
+// NewHosted is the UI model NewProgram runs, for a host that wraps it (ipflow serve recovers
+// its panics per session).
+func NewHosted(eng *engine.Engine, start Start, h Hosted) tea.Model { return newHosted(eng, start, h) }
+
 func newHosted(eng *engine.Engine, start Start, h Hosted) Model {
 	m := New(eng, start)
 	m.c.host = h
