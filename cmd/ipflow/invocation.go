@@ -69,7 +69,7 @@ func (c *invocation) open(cmd, path string) (io.ReadCloser, error) {
 		return io.NopCloser(c.stdin), nil
 	}
 	if c.served != nil {
-		return nil, fmt.Errorf("ipflow %s: %s: files on the server cannot be read over ssh; send the file on standard input (ssh … %s - < FILE)", cmd, quote(path), cmd)
+		return nil, fmt.Errorf("%s: files on the server cannot be read over ssh; name it - and send the file on standard input (ssh … %s … - < FILE)", quote(path), cmd)
 	}
 	return os.Open(path)
 }

@@ -193,7 +193,8 @@ func parseFlags(fs *flag.FlagSet, args []string, stdout, stderr io.Writer) (int,
 		fmt.Fprint(stdout, usage)
 		return 0, true
 	case err != nil:
-		fmt.Fprintf(stderr, "%s: %v (run '%s -h' for usage)\n", name, err, name)
+		// Printable: the flag package echoes an unknown flag's name raw.
+		fmt.Fprintf(stderr, "%s: %s (run '%s -h' for usage)\n", name, model.Printable(err.Error()), name)
 		return 2, true
 	case fs.NArg() > 0:
 		fmt.Fprintf(stderr, "%s: unexpected argument %s (flags start with -; run '%s -h')\n", name, quote(fs.Arg(0)), name)

@@ -20,7 +20,9 @@ import (
 
 	gossh "golang.org/x/crypto/ssh"
 
+	"ipflow/engine"
 	"ipflow/fixtures"
+	"ipflow/model"
 	"ipflow/server"
 )
 
@@ -286,5 +288,29 @@ func TestServeMaxFileSize(t *testing.T) {
 	code, _, errOut := runArgs("serve", "--max-file-size", "100", "-f", fixture, "--authorized-keys", auth, "--host-key", filepath.Join(dir, "hk"))
 	if code != 2 || !strings.Contains(errOut, "the estate does not load") || !strings.Contains(errOut, fixture) {
 		t.Fatalf("exit %d, stderr %q", code, errOut)
+	}
+}
+
+// What a session typed comes back in errors escaped (an unknown flag is echoed by the flag
+// package, raw), and each error names its command once.
+func TestServedErrorsAreEscapedAndSaidOnce(t *testing.T) {
+	env, err := model.Load(fixtures.Sample()...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	eng := engine.Compile(env)
+	for _, args := range [][]string{
+		{"verify", "-\x1b]0;pwned\a"},
+		{"rules", "--\x1b[2J"},
+		{"lint", "-o", "\x1b[2J"},
+		{"test", "/etc/\x1b[2Jshadow"},
+		{"verify", "--what-if", "/etc/passwd", "--vm", "web-01", "--direction", "inbound", "--protocol", "tcp", "--local", "10.0.1.4:443", "--remote", "1.2.3.4:5"},
+	} {
+		var out, errb bytes.Buffer
+		code := serveRunner(context.Background(), server.Command{Args: args, Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errb, Engine: eng})
+		msg := errb.String()
+		if code != 2 || strings.ContainsAny(msg, "\x1b\a") || strings.Count(msg, "ipflow "+args[0]+":") != 1 {
+			t.Errorf("%q: exit %d, stderr %q", args, code, msg)
+		}
 	}
 }
