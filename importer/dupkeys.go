@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"strings"
+	"slices"
+	"sync"
+	"unicode"
 	"unicode/utf8"
 
 	"ipflow/model"
@@ -40,23 +42,59 @@ func cutValue(v string) string {
 // another case) in one object of the JSON value at b[i:], or nil. It is lenient: on JSON it cannot
 // follow it returns nil and leaves the error to the decoder.
 func findDupKey(b []byte, i int) *dupKeyErr {
-	d, _ := dupIn(b, skipWS(b, i))
+	s := dupScanners.Get().(*dupScanner)
+	defer dupScanners.Put(s)
+	d, _ := s.value(b, skipWS(b, i), 0)
 	return d
 }
 
-// dupIn scans the value at b[i] and returns the index after it (-1 when it cannot follow).
-func dupIn(b []byte, i int) (*dupKeyErr, int) {
+var dupScanners = sync.Pool{New: func() any { return new(dupScanner) }}
+
+// dupScanner reuses, per nesting level, the keys seen and the index of large objects, so that
+// scanning allocates next to nothing.
+type dupScanner struct {
+	keys  [][]seenKey
+	index []map[uint64]int
+}
+
+type seenKey struct {
+	key []byte // as written (unescaped only when it has escapes)
+	v   []byte
+}
+
+// foldHash hashes a key as encoding/json matches keys: case-insensitively (Unicode simple
+// folding, so K and the Kelvin sign alike). Equal keys hash equally; a hash match is confirmed
+// with bytes.EqualFold.
+func foldHash(k []byte) uint64 {
+	h := uint64(14695981039346656037)
+	for i := 0; i < len(k); {
+		r, n := rune(k[i]), 1
+		if r >= utf8.RuneSelf {
+			r, n = utf8.DecodeRune(k[i:])
+		}
+		i += n
+		for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
+			r = min(r, f) // the smallest rune of the fold orbit stands for all
+		}
+		h = (h ^ uint64(r)) * 1099511628211
+	}
+	return h
+}
+
+// value scans the value at b[i] and returns the index after it (-1 when it cannot follow).
+func (s *dupScanner) value(b []byte, i, depth int) (*dupKeyErr, int) {
 	if i >= len(b) {
 		return nil, -1
 	}
 	switch b[i] {
 	case '{':
-		type seen struct {
-			fold, raw string
-			v         []byte
+		for len(s.keys) <= depth {
+			s.keys = append(s.keys, nil)
+			s.index = append(s.index, nil)
 		}
-		var keys []seen
-		var index map[string]int // once an object has many keys
+		keys := s.keys[depth][:0]
+		indexed := false
+		defer func() { clear(keys); s.keys[depth] = keys[:0] }() // no references to b kept
 		i = skipWS(b, i+1)
 		if i < len(b) && b[i] == '}' {
 			return nil, i + 1
@@ -70,46 +108,52 @@ func dupIn(b []byte, i int) (*dupKeyErr, int) {
 			if err != nil {
 				return nil, -1
 			}
-			key := string(b[ks+1 : ke-1])
-			if bytes.IndexByte(b[ks:ke], '\\') >= 0 {
-				if json.Unmarshal(b[ks:ke], &key) != nil {
+			key := b[ks+1 : ke-1]
+			if bytes.IndexByte(key, '\\') >= 0 {
+				var k string
+				if json.Unmarshal(b[ks:ke], &k) != nil {
 					return nil, -1
 				}
+				key = []byte(k)
 			}
 			i = skipWS(b, ke)
 			if i >= len(b) || b[i] != ':' {
 				return nil, -1
 			}
 			vs := skipWS(b, i+1)
-			dup, ve := dupIn(b, vs)
+			dup, ve := s.value(b, vs, depth+1)
 			if dup != nil || ve < 0 {
 				return dup, ve
 			}
-			fold := strings.ToLower(strings.ToUpper(key)) // as encoding/json folds (K and the Kelvin sign alike)
 			prev := -1
-			if index != nil {
-				if p, ok := index[fold]; ok {
+			if indexed {
+				if p, ok := s.index[depth][foldHash(key)]; ok {
 					prev = p
-				}
-			} else {
-				for p := range keys {
-					if keys[p].fold == fold {
-						prev = p
-						break
+					if !bytes.EqualFold(keys[p].key, key) { // a hash collision: look at every key
+						prev = slices.IndexFunc(keys, func(k seenKey) bool { return bytes.EqualFold(k.key, key) })
 					}
 				}
+			} else {
+				prev = slices.IndexFunc(keys, func(k seenKey) bool { return bytes.EqualFold(k.key, key) })
 			}
 			if prev >= 0 {
-				return &dupKeyErr{off: ks + 1, first: keys[prev].raw, second: key, v1: string(keys[prev].v), v2: string(b[vs:ve])}, -1
+				return &dupKeyErr{off: ks + 1, first: string(keys[prev].key), second: string(key), v1: string(keys[prev].v), v2: string(b[vs:ve])}, -1
 			}
-			keys = append(keys, seen{fold, key, b[vs:ve]})
-			if index != nil {
-				index[fold] = len(keys) - 1
-			} else if len(keys) > 16 {
-				index = make(map[string]int, 64)
-				for p, k := range keys {
-					index[k.fold] = p
+			keys = append(keys, seenKey{key, b[vs:ve]})
+			switch {
+			case indexed:
+				if _, ok := s.index[depth][foldHash(key)]; !ok {
+					s.index[depth][foldHash(key)] = len(keys) - 1
 				}
+			case len(keys) > 8:
+				if s.index[depth] == nil {
+					s.index[depth] = make(map[uint64]int, 64)
+				}
+				clear(s.index[depth])
+				for p := len(keys) - 1; p >= 0; p-- {
+					s.index[depth][foldHash(keys[p].key)] = p
+				}
+				indexed = true
 			}
 			i = skipWS(b, ve)
 			if i >= len(b) {
@@ -131,7 +175,7 @@ func dupIn(b []byte, i int) (*dupKeyErr, int) {
 			return nil, i + 1
 		}
 		for i < len(b) {
-			dup, e := dupIn(b, i)
+			dup, e := s.value(b, i, depth+1)
 			if dup != nil || e < 0 {
 				return dup, e
 			}
