@@ -58,6 +58,8 @@ type KeyMap struct {
 	Undo    key.Binding // u: undo the last what-if change
 	Changes key.Binding // v: the what-if's changes
 	Export  key.Binding // x in the changes view: write the change set, copy the az commands
+	// On an NSG's rule table: hand edits in the what-if (ruleedit.go).
+	AddRule, EditRule, DeleteRule key.Binding
 
 	// Rule tables.
 	Expand key.Binding // enter/space: expand the rule's tags and ASGs
@@ -143,6 +145,10 @@ func DefaultKeyMap() *KeyMap {
 		Undo:    b([]string{"u"}, "u", "undo what-if change"),
 		Changes: b([]string{"v"}, "v", "what-if changes"),
 		Export:  b([]string{"x"}, "x", "export change set"),
+
+		AddRule:    b([]string{"a"}, "a", "add rule (what-if)"),
+		EditRule:   b([]string{"e"}, "e", "edit rule (what-if)"),
+		DeleteRule: b([]string{"D"}, "D", "delete rule (what-if)"),
 
 		Expand: b([]string{"enter", "space"}, "enter", "expand tags/ASGs"),
 

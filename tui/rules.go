@@ -48,6 +48,7 @@ type rline struct {
 // prefixes and where they come from, for the NIC the table was opened for.
 type rulesScreen struct {
 	c      *ctx
+	nsg    string // the NSG the table shows, for hand edits in the what-if (ruleedit.go); "" else
 	crumb  string
 	title  string
 	ex     *effective.Expander
@@ -111,6 +112,7 @@ func (s *rulesScreen) help() help.KeyMap {
 		full: [][]key.Binding{
 			{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom},
 			{k.Expand, k.Back, k.Warnings},
+			{k.AddRule, k.EditRule, k.DeleteRule},
 			{k.Help, k.Quit, k.Force},
 		},
 	}
@@ -132,6 +134,12 @@ func (s *rulesScreen) update(m *Model, msg tea.Msg) tea.Cmd {
 		}
 	case key.Matches(km, k.Warnings):
 		m.openWarnings()
+	case key.Matches(km, k.AddRule), key.Matches(km, k.EditRule), key.Matches(km, k.DeleteRule):
+		var r *model.Rule
+		if s.sel >= 0 && !key.Matches(km, k.AddRule) {
+			r = s.rows[s.sel].rule
+		}
+		m.openRuleEdit(s.nsg, r, key.Matches(km, k.DeleteRule))
 	default:
 		s.layout(max(s.linesW, m.width, 1))
 		if s.list.move(km, k) && s.list.cursor >= 0 {
@@ -336,7 +344,11 @@ func (m *Model) openLayerTable(res *engine.Result, lt *engine.LayerTrace, row vr
 		name = safe(lt.NSG.Name)
 		title = "NSG " + safe(lt.NSG.Name) + " · " + plural(len(lt.NSG.Rules), "custom rule", "custom rules") + " + 6 default · tags as " + safe(res.NIC.Name) + " sees them"
 	}
-	m.push(newRulesScreen(m.c, name, title, ex, nsgGroups(lt.Layer), focus))
+	rs := newRulesScreen(m.c, name, title, ex, nsgGroups(lt.Layer), focus)
+	if lt.Kind != engine.AdminLayer {
+		rs.nsg = lt.NSG.Name
+	}
+	m.push(rs)
 }
 
 // openEffective opens a NIC's effective security rules.

@@ -253,6 +253,8 @@ func (m Model) screenName() string {
 		return "suggestions"
 	case *changesScreen:
 		return "changes"
+	case *ruleEditScreen:
+		return "ruleedit"
 	}
 	return ""
 }
