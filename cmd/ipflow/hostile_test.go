@@ -119,3 +119,51 @@ func TestHostileInputsProperty(t *testing.T) {
 		})
 	}
 }
+
+// TestHostileFileNames: a directory holding a broken symlink or an unreadable file whose name
+// carries OSC 52, a clear-screen, C1 and bidi controls is reported with the name escaped, by check
+// and by import.
+func TestHostileFileNames(t *testing.T) {
+	dir := t.TempDir()
+	name := "X\x1b]52;c;aGk=\a\x1b[2J\u009b\u202e"
+	if err := os.Symlink(filepath.Join(dir, "nowhere"), filepath.Join(dir, name+".toml")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(filepath.Join(dir, "nowhere"), filepath.Join(dir, name+".json")); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{{"check", "-f", dir}, {"verify", "-f", dir, "--vm", "x", "--direction", "inbound", "--protocol", "tcp", "--local", "10.0.0.4:80", "--remote", "8.8.8.8:5000"}, {"import", dir}} {
+		var out bytes.Buffer
+		code := run(args, &out, &out)
+		if code != 2 {
+			t.Errorf("%v: exit %d", args, code)
+		}
+		if what, bad := rawHostile(out.Bytes()); bad || !strings.Contains(out.String(), `X\x1b]52;c;aGk=\a\x1b[2J\u009b\u202e`) {
+			t.Errorf("%v: raw %s or not escaped:\n%q", args, what, out.String())
+		}
+	}
+}
+
+// TestHostileNamesInJSON: verify -o json writes C1 and bidi controls in names as \u escapes.
+func TestHostileNamesInJSON(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "env.toml")
+	fixture := "[[vnet]]\nname = \"hub\"\naddress_space = [\"10.0.0.0/16\"]\n  [[vnet.subnet]]\n  name = \"web\"\n  prefix = \"10.0.1.0/24\"\n" +
+		"[[vm]]\nname = \"web\\u202e10-\"\n  [[vm.nic]]\n  name = \"nic\\u009b2J\\u2066\\u007f\"\n  private_ip = \"10.0.1.4\"\n  subnet = \"hub/web\"\n"
+	if err := os.WriteFile(path, []byte(fixture), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, output := range []string{"json", "text"} {
+		var out, errOut bytes.Buffer
+		code := run([]string{"verify", "-f", path, "--vm", "web\u202e10-", "--direction", "inbound", "--protocol", "tcp",
+			"--local", "10.0.1.4:443", "--remote", "8.8.8.8:5000", "-o", output}, &out, &errOut)
+		if code != 0 {
+			t.Fatalf("-o %s: exit %d: %s", output, code, errOut.String())
+		}
+		if what, bad := rawHostile(out.Bytes()); bad {
+			t.Errorf("-o %s: raw %s:\n%q", output, what, out.String())
+		}
+		if output == "json" && !strings.Contains(out.String(), `"vm":"web\u202e10-","nic":"nic\u009b2J\u2066\u007f"`) {
+			t.Errorf("json:\n%s", out.String())
+		}
+	}
+}
