@@ -162,7 +162,7 @@ func (l *linter) target(t engine.Target, d model.Direction) {
 				open = append(open, rs)
 			}
 		}
-		l.partitionOpen(t, d, s, s+1, open, spaces[s], func(f *ruleFacts, c *context) {
+		l.partitionOpen(t, d, s, s+1, open, &spaces, func(f *ruleFacts, c *context) {
 			if f.decides == nil {
 				f.decides = c
 			}
@@ -174,16 +174,14 @@ func (l *linter) target(t engine.Target, d model.Direction) {
 	}
 	l.seen[composed] = true
 	var open []engine.RuleSpace
-	var all []engine.RuleSpace
 	for s := range 3 {
 		for _, rs := range spaces[s] {
-			all = append(all, rs)
 			if f := l.facts[rs.Rule]; f.decides != nil && !f.reached && len(rs.Remote) > 0 && rs.Protocols != 0 {
 				open = append(open, rs)
 			}
 		}
 	}
-	l.partitionOpen(t, d, -1, 0, open, all, func(f *ruleFacts, _ *context) { f.reached = true })
+	l.partitionOpen(t, d, -1, 0, open, &spaces, func(f *ruleFacts, _ *context) { f.reached = true })
 }
 
 // layerID names a layer's rules: its NSG, or the VNet whose admin rules it holds.
@@ -217,12 +215,12 @@ const openLimit = 4
 
 // partitionOpen finds which open rules are the match of their layer somewhere (slot only is 1
 // + the layer judged alone, or 0 for all layers), and calls found for each.
-func (l *linter) partitionOpen(t engine.Target, d model.Direction, slot, only int, open, spaces []engine.RuleSpace, found func(*ruleFacts, *context)) {
+func (l *linter) partitionOpen(t engine.Target, d model.Direction, slot, only int, open []engine.RuleSpace, spaces *[3][]engine.RuleSpace, found func(*ruleFacts, *context)) {
 	if len(open) == 0 {
 		return
 	}
-	spaceOf := func(r *model.Rule) engine.RuleSpace {
-		for _, rs := range spaces {
+	spaceOf := func(s int, r *model.Rule) engine.RuleSpace {
+		for _, rs := range spaces[s] {
 			if rs.Rule == r {
 				return rs
 			}
@@ -233,19 +231,19 @@ func (l *linter) partitionOpen(t engine.Target, d model.Direction, slot, only in
 		for _, ds := range p.decisions {
 			for s, r := range ds[0].Matched {
 				if r != nil && (slot < 0 || s == slot) {
-					found(l.fact(r), &context{t, d, s, spaceOf(r)})
+					found(l.fact(r), &context{t, d, s, spaceOf(s, r)})
 				}
 			}
 		}
 	}
 	if len(open) > openLimit {
-		p := newProblem([]chainSpec{{t: t, d: d, only: only}}, Everything())
+		p := newProblem([]chainSpec{{t: t, d: d, only: only, spaces: spaces}}, Everything())
 		p.run()
 		record(p)
 		return
 	}
 	for _, rs := range open {
-		p := newProblem([]chainSpec{{t: t, d: d, only: only}}, boxOf(rs))
+		p := newProblem([]chainSpec{{t: t, d: d, only: only, spaces: spaces}}, boxOf(rs))
 		p.run()
 		record(p)
 	}

@@ -90,6 +90,8 @@ type chainSpec struct {
 	// only, when set, keeps just one layer slot (1 + the slot): the layer judged alone, as
 	// lint does to tell a rule shadowed within its NSG from one decided by another layer.
 	only int
+	// spaces, when set, are t.Spaces(d, slot) already computed by the caller.
+	spaces *[3][]engine.RuleSpace
 }
 
 // The dimensions of a box besides the protocol (split first), as indices of item.dims.
@@ -149,7 +151,11 @@ func newProblem(chains []chainSpec, space Box) *problem {
 		for s := range 3 {
 			start := len(p.items)
 			var spaces []engine.RuleSpace
-			if ch.only == 0 || ch.only == s+1 {
+			switch {
+			case ch.only != 0 && ch.only != s+1:
+			case ch.spaces != nil:
+				spaces = ch.spaces[s]
+			default:
 				spaces = ch.t.Spaces(ch.d, s)
 			}
 			for i := range spaces {
