@@ -17,6 +17,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"ipflow/model"
@@ -140,6 +141,18 @@ type Cache struct {
 	build string
 	// Keep is how many snapshots the directory keeps (the most recently used).
 	Keep int
+	// Async stores new snapshots in the background, so that a cold load does not wait for the
+	// writing (the estate is immutable: storing it and compiling it can run together). Wait
+	// waits for them; a process must call it before it exits.
+	Async   bool
+	pending sync.WaitGroup
+}
+
+// Wait waits until the snapshots being stored in the background are written.
+func (c *Cache) Wait() {
+	if c != nil {
+		c.pending.Wait()
+	}
 }
 
 // Open opens the snapshot cache of this user, os.UserCacheDir()/ipflow, creating it (0700)
@@ -198,7 +211,11 @@ func (c *Cache) Load(srcs ...model.Source) (*model.Environment, Outcome, error) 
 	if err != nil {
 		return env, outcome, err
 	}
-	c.store(key, env)
+	if c.Async {
+		c.pending.Go(func() { c.store(key, env) })
+	} else {
+		c.store(key, env)
+	}
 	return env, outcome, nil
 }
 

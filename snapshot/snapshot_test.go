@@ -357,6 +357,24 @@ func TestConcurrentWriters(t *testing.T) {
 	}
 }
 
+// With Async, the snapshot is written in the background; after Wait it is there and whole.
+func TestAsyncStore(t *testing.T) {
+	c, _ := OpenDir(t.TempDir(), "test")
+	c.Async = true
+	env, outcome, err := c.Load(tiny...)
+	if err != nil || outcome != Missed {
+		t.Fatal(outcome, err)
+	}
+	want := verdicts(t, env)
+	c.Wait()
+	env, outcome, err = c.Load(tiny...)
+	if err != nil || outcome != Hit || verdicts(t, env) != want {
+		t.Fatalf("after Wait: %v %v", outcome, err)
+	}
+	var nilCache *Cache
+	nilCache.Wait() // a nil cache has nothing to wait for
+}
+
 // The directory keeps the Keep most recently used snapshots.
 func TestPrune(t *testing.T) {
 	c, _ := OpenDir(t.TempDir(), "test")

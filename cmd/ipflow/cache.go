@@ -2,6 +2,7 @@ package main
 
 import (
 	"sync"
+	"sync/atomic"
 
 	"ipflow/model"
 	"ipflow/snapshot"
@@ -27,8 +28,20 @@ var openCache = sync.OnceValue(func() *snapshot.Cache {
 	if err != nil {
 		return nil
 	}
+	c.Async = true // written while the engine compiles; main waits before exiting
+	cacheUsed.Store(true)
 	return c
 })
+
+// cacheUsed says whether openCache opened the cache: main then waits for its writes.
+var cacheUsed atomic.Bool
+
+// waitForCache waits for snapshots still being written, if the cache was used.
+func waitForCache() {
+	if cacheUsed.Load() {
+		openCache().Wait()
+	}
+}
 
 // loadSources is model.Load, through the snapshot cache for large estates.
 func loadSources(srcs []model.Source) (*model.Environment, error) {

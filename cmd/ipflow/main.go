@@ -58,7 +58,9 @@ error (for --batch: any line was bad).
 func main() {
 	args, noCache := withoutNoCache(os.Args[1:])
 	cacheEnabled = !noCache
-	os.Exit(run(args, os.Stdout, os.Stderr))
+	code := run(args, os.Stdout, os.Stderr)
+	waitForCache()
+	os.Exit(code)
 }
 
 // run is the whole program, minus the process: it returns the exit code.
