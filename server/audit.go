@@ -2,10 +2,12 @@ package server
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"ipflow/engine"
 	"ipflow/model"
@@ -81,3 +83,20 @@ func verdictRecord(r *engine.Result) auditRecord {
 // printable is the project's one escaping function, for everything a client or a fixture
 // named that reaches a log or a terminal.
 func printable(s string) string { return model.Printable(s) }
+
+// maxEchoed is how many bytes of a user name or command line the logs keep: far more than any
+// real one, far less than the 256 KB an SSH packet may carry.
+const maxEchoed = 512
+
+// clipped is printable for what a client chose freely (its user name, its command line): cut
+// to maxEchoed bytes, with its full length said.
+func clipped(s string) string {
+	if len(s) <= maxEchoed {
+		return printable(s)
+	}
+	end := maxEchoed
+	for end > 0 && !utf8.RuneStart(s[end]) {
+		end--
+	}
+	return fmt.Sprintf("%s… (%d bytes)", printable(s[:end]), len(s))
+}

@@ -92,7 +92,7 @@ func (a *authorizedKeys) allowed(key gossh.PublicKey) bool {
 	}
 	if err != nil {
 		if err.Error() != a.lastErr {
-			a.log.Error("authorized keys cannot be read: refusing every login until they can", "path", a.path, "err", err)
+			a.log.Error("authorized keys cannot be used: refusing every login until they can", "path", a.path, "err", err)
 			a.lastErr = err.Error()
 		}
 		a.keys, a.stamp = nil, fileStamp{}

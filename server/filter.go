@@ -1,6 +1,7 @@
 package server
 
 import (
+	"fmt"
 	"log/slog"
 
 	gossh "golang.org/x/crypto/ssh"
@@ -25,7 +26,7 @@ func (c *filteredChannel) Accept() (gossh.Channel, <-chan *gossh.Request, error)
 		return ch, reqs, err
 	}
 	out := make(chan *gossh.Request)
-	go filter(reqs, out, c.log)
+	go filter(ch, reqs, out, c.log)
 	return ch, out, nil
 }
 
@@ -34,8 +35,8 @@ func (c *filteredChannel) Accept() (gossh.Channel, <-chan *gossh.Request, error)
 //   - agent and X11 forwarding: refused;
 //   - signals and breaks: refused (there is no process to signal);
 //   - window changes: only once the session runs (its handler reads them from then on);
-//   - one shell, exec or subsystem request.
-func filter(in <-chan *gossh.Request, out chan<- *gossh.Request, log *slog.Logger) {
+//   - one shell, exec or subsystem request; a command line of at most maxCommand bytes.
+func filter(ch gossh.Channel, in <-chan *gossh.Request, out chan<- *gossh.Request, log *slog.Logger) {
 	defer close(out)
 	seen := map[string]bool{}
 	started := false
@@ -67,7 +68,26 @@ func filter(in <-chan *gossh.Request, out chan<- *gossh.Request, log *slog.Logge
 				continue
 			}
 			started = true
+			var cmd struct{ Command string }
+			if req.Type == "exec" && gossh.Unmarshal(req.Payload, &cmd) == nil && len(cmd.Command) > maxCommand {
+				tooLong(ch, req, len(cmd.Command), log)
+				continue
+			}
 		}
 		out <- req
 	}
+}
+
+// maxCommand is the longest command line a session may send: far more than any real one. The
+// SSH library splits a command into words in time quadratic in a word's length (a 256 KB word
+// takes minutes of CPU), so a longer one is refused before it is split.
+const maxCommand = 4096
+
+// tooLong refuses a command line over maxCommand with one line and exit status 1.
+func tooLong(ch gossh.Channel, req *gossh.Request, n int, log *slog.Logger) {
+	log.Info("session refused: command line too long", "bytes", n, "limit", maxCommand)
+	_ = req.Reply(true, nil)
+	fmt.Fprintf(ch.Stderr(), "ipflow: the command line is %d bytes long, more than the %d bytes a command may have\n", n, maxCommand)
+	_, _ = ch.SendRequest("exit-status", false, gossh.Marshal(struct{ Status uint32 }{1}))
+	_ = ch.Close()
 }

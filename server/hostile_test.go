@@ -201,3 +201,38 @@ func TestUIPanicIsLoggedEscapedNotPrinted(t *testing.T) {
 		t.Error("the panic's escapes reached a log or the client raw")
 	}
 }
+
+// A huge command line is refused before the SSH library splits it into words (in time quadratic
+// in a word's length); a long one, and a huge user name, are cut in what the server writes, so
+// one session cannot make its client, the log or the audit log hold them.
+func TestHugeCommandsAndUserNamesAreCut(t *testing.T) {
+	h := start(t)
+	huge := strings.Repeat("\x1b[2J", 30000) // 120 KB
+	c, err := gossh.Dial("tcp", h.addr, &gossh.ClientConfig{User: "u" + huge, Auth: []gossh.AuthMethod{gossh.PublicKeys(h.user)},
+		HostKeyCallback: gossh.InsecureIgnoreHostKey(), Timeout: 5 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	began := time.Now()
+	if _, refused, code := h.exec(t, c, "version"+huge, ""); code != 1 || refused != "ipflow: the command line is 120007 bytes long, more than the 4096 bytes a command may have\n" {
+		t.Errorf("a huge command: exit %d, stderr %.200q", code, refused)
+	}
+	if d := time.Since(began); d > 2*time.Second {
+		t.Errorf("refusing a huge command took %s", d)
+	}
+	long := strings.Repeat("\x1b[2J", 1000) // 4 KB, 16 KB escaped
+	if _, refused, code := h.exec(t, c, "nosuch"+long, ""); code != 1 || len(refused) > 1024 || !strings.Contains(refused, "is not a command here") {
+		t.Errorf("refusal of a long command: exit %d, %d bytes: %.200q", code, len(refused), refused)
+	}
+	if _, _, code := h.exec(t, c, "version "+long, ""); code != 0 {
+		t.Errorf("version: exit %d", code)
+	}
+	for name, s := range map[string]string{"log": h.logs.String(), "audit": h.audit.String()} {
+		for _, line := range strings.Split(s, "\n") {
+			if len(line) > 8<<10 {
+				t.Errorf("a %s line of %d bytes: %.300q", name, len(line), line)
+			}
+		}
+	}
+}

@@ -208,7 +208,10 @@ func (s *Server) Serve() error {
 	go s.watch()
 	s.log.Info("listening", "address", ln.Addr().String(), "max_sessions", s.cfg.MaxSessions, "idle_timeout", s.cfg.IdleTimeout.String())
 	err := s.ssh.Serve(ln)
-	if errors.Is(err, ssh.ErrServerClosed) {
+	s.mu.Lock()
+	closing := s.closing
+	s.mu.Unlock()
+	if errors.Is(err, ssh.ErrServerClosed) || closing && errors.Is(err, net.ErrClosed) {
 		return nil
 	}
 	return err
@@ -220,7 +223,7 @@ func (s *Server) allowKey(ctx ssh.Context, key ssh.PublicKey) bool {
 		return true
 	}
 	s.log.Info("login refused: key not in the authorized keys", "key", gossh.FingerprintSHA256(key),
-		"user", printable(ctx.User()), "client", ctx.RemoteAddr().String())
+		"user", clipped(ctx.User()), "client", ctx.RemoteAddr().String())
 	return false
 }
 
@@ -367,10 +370,14 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	}
 	s.closing = true
 	close(s.stop)
+	ln := s.ln
 	s.mu.Unlock()
 
-	done := make(chan error, 1)
-	go func() { done <- s.ssh.Shutdown(ctx) }() // closes the listener now, then waits
+	// Stop accepting now. (Not with ssh.Server.Shutdown: its wait for connections races with
+	// a connection that finishes its handshake meanwhile, a sync.WaitGroup Add during Wait.)
+	if ln != nil {
+		_ = ln.Close()
+	}
 	open := s.openSessions()
 	s.log.Info("shutting down", "sessions", len(open))
 	for _, ss := range open {
@@ -394,9 +401,14 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		}
 	}
 	_ = s.ssh.Close()
-	select {
-	case <-done:
-	case <-ctx.Done():
+	for ctx.Err() == nil {
+		if pending, authed := s.conns.counts(); pending+authed == 0 {
+			break
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(10 * time.Millisecond):
+		}
 	}
 	return nil
 }

@@ -17,6 +17,7 @@ import (
 	gossh "golang.org/x/crypto/ssh"
 
 	"ipflow/engine"
+	"ipflow/model"
 	"ipflow/tui"
 )
 
@@ -56,7 +57,7 @@ func (s *Server) handle(sess ssh.Session) {
 	switch {
 	case sess.Subsystem() != "":
 		ss.kind = "subsystem"
-		ss.refuse(fmt.Sprintf("subsystem %q is not offered (no sftp, no scp: ipflow serve only answers flow questions)", sess.Subsystem()))
+		ss.refuse(fmt.Sprintf("subsystem %s is not offered (no sftp, no scp: ipflow serve only answers flow questions)", model.QuoteName(sess.Subsystem())))
 		return
 	case len(args) == 0 && !hasPty:
 		ss.kind = "ui"
@@ -66,9 +67,9 @@ func (s *Server) handle(sess ssh.Session) {
 		ss.kind = "ui"
 	case !s.allowed(args[0]):
 		ss.kind = "command"
-		what := fmt.Sprintf("%q is not a command here", args[0])
+		what := fmt.Sprintf("%s is not a command here", model.QuoteName(args[0]))
 		if name := args[0]; name == "scp" || name == "rsync" || name == "sftp" || strings.Contains(name, "/") {
-			what = fmt.Sprintf("%q is not offered (no file transfer, no shell)", name)
+			what = fmt.Sprintf("%s is not offered (no file transfer, no shell)", model.QuoteName(name))
 		}
 		ss.refuse(fmt.Sprintf("%s; commands: %s", what, strings.Join(s.cfg.Commands, ", ")))
 		return
@@ -372,13 +373,13 @@ func (ss *session) client() string {
 
 func (ss *session) command() string {
 	if ss.kind == "subsystem" {
-		return printable(ss.ssh.Subsystem())
+		return clipped(ss.ssh.Subsystem())
 	}
-	return printable(ss.ssh.RawCommand())
+	return clipped(ss.ssh.RawCommand())
 }
 
 func (ss *session) record(event string) auditRecord {
-	return auditRecord{Event: event, Session: ss.id, Fingerprint: ss.fingerprint(), User: printable(ss.ssh.User()),
+	return auditRecord{Event: event, Session: ss.id, Fingerprint: ss.fingerprint(), User: clipped(ss.ssh.User()),
 		Client: ss.client(), Kind: ss.kind, Command: ss.command()}
 }
 
