@@ -151,6 +151,16 @@ func mustContain(tb testing.TB, m tea.Model, wants ...string) {
 	}
 }
 
+func mustNotContain(tb testing.TB, m tea.Model, unwanted ...string) {
+	tb.Helper()
+	f := frame(m)
+	for _, w := range unwanted {
+		if strings.Contains(f, w) {
+			tb.Fatalf("screen shows %q:\n%s", w, f)
+		}
+	}
+}
+
 func screenOf(m tea.Model) string { return m.(Model).screenName() }
 
 // checkFrame checks that a frame fits w×h: no line wider than w, no more than h lines.

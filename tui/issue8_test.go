@@ -325,12 +325,34 @@ func TestCopyCommandLines(t *testing.T) {
 			t.Fatalf("the commands are not shown:\n%s", frame(m))
 		}
 	}
-	mustContain(t, m, "Sent the command lines")
-	// Where the copy is known to arrive, it says copied.
-	mm := m.(Model)
-	mm.c.clipOK = true
-	m2, _ := tea.Model(mm).Update(keyMsg("y"))
-	mustContain(t, m2, "Copied the verdict summary")
+	mustContain(t, m, "Sent the command lines to the terminal's clipboard (OSC 52)")
+	mustNotContain(t, m, "Copied", "tmux drops it")
+}
+
+// A terminal never answers OSC 52, so a copy is "sent", never "copied"; inside a tmux that
+// drops it (set-clipboard not on), the status says so and how to fix it. tmux is asked once,
+// at the first copy, not at start.
+func TestCopyIsSentNeverCopied(t *testing.T) {
+	flow := denyFlow()
+	for _, drops := range []bool{false, true} {
+		m := sized(sampleEngine(t), Start{Flow: &flow}, 100, 40)
+		asked := 0
+		m.(Model).c.tmuxDrops = func() bool { asked++; return drops }
+		var tm tea.Model = m
+		for _, k := range []string{"y", "c", "y"} {
+			tm, _ = tm.Update(keyMsg(k))
+			mustNotContain(t, tm, "Copied", "copied")
+			mustContain(t, tm, "to the terminal's clipboard (OSC 52)")
+			if drops {
+				mustContain(t, tm, "tmux drops it: set -s")
+			} else {
+				mustNotContain(t, tm, "tmux drops it")
+			}
+		}
+		if asked != 1 {
+			t.Fatalf("tmux asked %d times, want once", asked)
+		}
+	}
 }
 
 // Every key the screens handle is in the KeyMap: the help of each screen names only keys

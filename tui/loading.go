@@ -30,7 +30,7 @@ type Loader func(progress func(Progress)) (*engine.Engine, error)
 // returned as is, for the caller to print once the terminal is restored.
 func RunLoading(load Loader, start Start) error {
 	m := newLoading(load, start)
-	m.c.clipOK = clipboardReaches()
+	m.c.tmuxDrops = tmuxDropsCopies
 	final, err := tea.NewProgram(m).Run()
 	if err != nil {
 		return err
@@ -127,7 +127,7 @@ func (m Model) updateLoading(msg tea.Msg) (tea.Model, tea.Cmd) {
 func (m Model) ready(eng *engine.Engine) (tea.Model, tea.Cmd) {
 	l := m.loading
 	next := New(eng, l.start)
-	next.c.st, next.c.bg, next.c.clipOK = m.c.st, m.c.bg, m.c.clipOK
+	next.c.st, next.c.bg, next.c.tmuxDrops = m.c.st, m.c.bg, m.c.tmuxDrops
 	next.help.Styles = m.help.Styles
 	next.width, next.height = m.width, m.height
 	var tm tea.Model = next

@@ -44,19 +44,20 @@ type Start struct {
 // is requested asynchronously and dark-safe styles are used until it answers.
 func Run(eng *engine.Engine, start Start) error {
 	m := New(eng, start)
-	m.c.clipOK = clipboardReaches()
+	m.c.tmuxDrops = tmuxDropsCopies
 	_, err := tea.NewProgram(m).Run()
 	return err
 }
 
-// clipboardReaches reports whether a copy (OSC 52) reaches the clipboard as far as this
-// process can tell: inside tmux only with set-clipboard on (tmux's default drops it).
-func clipboardReaches() bool {
+// tmuxDropsCopies reports whether the tmux this process runs in drops a copy (OSC 52): tmux
+// passes one on only with set-clipboard on (its default, external, drops it). It runs tmux, so
+// it is asked at the first copy, never before the first frame.
+func tmuxDropsCopies() bool {
 	if os.Getenv("TMUX") == "" {
-		return true
+		return false
 	}
 	out, err := exec.Command("tmux", "show-options", "-sv", "set-clipboard").Output()
-	return err == nil && strings.TrimSpace(string(out)) == "on"
+	return err != nil || strings.TrimSpace(string(out)) != "on"
 }
 
 // ctx is what every screen shares: the engine, the styles and the keys.
@@ -70,10 +71,11 @@ type ctx struct {
 	last *engine.Flow       // the flow last checked: a new NIC's form starts from it
 	an   *analysis.Analyzer // made on first use (analysis.go)
 	sb   *sandbox           // the what-if in effect (sandbox.go); nil without one
-	// clipOK says a copy (OSC 52) is known to reach the clipboard: false inside tmux without
-	// set-clipboard on, or where nobody could tell (a served session), and then the UI says
-	// "sent" rather than "copied".
-	clipOK bool
+	// tmuxDrops, if set, reports whether a copy (OSC 52) would be dropped by the tmux the UI
+	// runs in (tmuxDropsCopies); unset where the UI's tmux is not this process's (a served
+	// session). Asked once, at the first copy.
+	tmuxDrops func() bool
+	dropped   *bool // its answer
 }
 
 // screen is one page of the UI. update may push or pop screens and set the status through m.
@@ -270,20 +272,21 @@ func (m Model) result() *engine.Result {
 	return nil
 }
 
-// clipWord is how a copy is reported: "Copied" when it is known to arrive, else "Sent".
-func (m *Model) clipWord() string {
-	if m.c.clipOK {
-		return "Copied"
+// copied is how a copy of what is reported: a terminal never answers OSC 52, so the UI
+// cannot confirm a copy arrived and says "sent", never "copied"; inside a tmux known to drop
+// it, it says so and how to fix it.
+func (m *Model) copied(what string) string {
+	s := "Sent " + what + " to the terminal's clipboard (OSC 52)"
+	if c := m.c; c.tmuxDrops != nil {
+		if c.dropped == nil {
+			d := c.tmuxDrops()
+			c.dropped = &d
+		}
+		if *c.dropped {
+			s += "; tmux drops it: set -s set-clipboard on"
+		}
 	}
-	return "Sent"
-}
-
-// clipHint says how to make a copy arrive when it may not.
-func (m *Model) clipHint() string {
-	if m.c.clipOK {
-		return ""
-	}
-	return " to the terminal's clipboard (OSC 52; in tmux: set -s set-clipboard on)"
+	return s
 }
 
 // View draws the frame: breadcrumb, the screen's body, the status line and the help.

@@ -386,7 +386,7 @@ func TestCopySummary(t *testing.T) {
 	if got := strings.TrimSpace(stringOf(msg)); !strings.Contains(got, strings.TrimSpace(want)) {
 		t.Fatalf("clipboard %q, want the summary %q", got, want)
 	}
-	mustContain(t, m, "Sent the verdict summary", "set-clipboard on")
+	mustContain(t, m, "Sent the verdict summary to the terminal's clipboard (OSC 52)")
 }
 
 // stringOf extracts the text of a SetClipboard message (its type is unexported).

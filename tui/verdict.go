@@ -334,11 +334,11 @@ func (s *verdictScreen) update(m *Model, msg tea.Msg) tea.Cmd {
 			f.resume()
 		}
 	case key.Matches(km, k.Copy):
-		m.setStatus(m.clipWord()+" the verdict summary"+m.clipHint(), false)
+		m.setStatus(m.copied("the verdict summary"), false)
 		return tea.SetClipboard(s.copyText())
 	case key.Matches(km, k.CopyCmd):
 		cmds := commandLines(s.res.Flow)
-		m.setStatus(m.clipWord()+" the command lines"+m.clipHint()+":\n"+cmds, false)
+		m.setStatus(m.copied("the command lines")+":\n"+cmds, false)
 		return tea.SetClipboard(cmds + "\n")
 	case key.Matches(km, k.Search):
 		s.searching = true
