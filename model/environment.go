@@ -48,7 +48,7 @@ func (l *loader) readServiceTags(root *tab) {
 		pos := t.pos(name)
 		lower := strings.ToLower(name)
 		switch {
-		case !tagNameRE.MatchString(name) || lower == "any" || lower == "all":
+		case !tagNameRE().MatchString(name) || lower == "any" || lower == "all":
 			t.errf(name, "service tag %q: invalid name; a tag name starts with a letter and has only letters, digits, '.', '-' and '_' (like Storage.WestEurope)", name)
 			continue
 		}

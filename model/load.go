@@ -28,7 +28,14 @@ type Source struct {
 // ReadFile), or a directory without *.toml files, is an error naming it. No paths yield no
 // sources.
 func ReadPaths(paths []string, maxBytes int64) ([]Source, error) {
+	return ReadPathsProgress(paths, maxBytes, nil)
+}
+
+// ReadPathsProgress is ReadPaths telling progress: after each file is read, read (if not nil)
+// is called with the number of files and bytes read so far, so a UI can show them as they go.
+func ReadPathsProgress(paths []string, maxBytes int64, read func(files int, bytes int64)) ([]Source, error) {
 	var out []Source
+	var total int64
 	seen := map[string]bool{}
 	add := func(name string) error {
 		key := filepath.Clean(name)
@@ -44,6 +51,9 @@ func ReadPaths(paths []string, maxBytes int64) ([]Source, error) {
 			return fmt.Errorf("cannot read %s: %s", Printable(name), pathErr(err))
 		}
 		out = append(out, Source{Name: name, Data: data})
+		if total += int64(len(data)); read != nil {
+			read(len(out), total)
+		}
 		return nil
 	}
 	for _, p := range paths {

@@ -380,6 +380,22 @@ func TestReadPaths(t *testing.T) {
 		t.Errorf("data = %q", srcs[0].Data)
 	}
 
+	// ReadPathsProgress tells the files and bytes read after each file, as it goes.
+	type step struct {
+		files int
+		bytes int64
+	}
+	var steps []step
+	srcs2, err := ReadPathsProgress([]string{dir, single}, 0, func(files int, bytes int64) {
+		steps = append(steps, step{files, bytes})
+	})
+	if err != nil || len(srcs2) != 3 {
+		t.Fatalf("ReadPathsProgress: %d sources, %v", len(srcs2), err)
+	}
+	if want := []step{{1, 4}, {2, 8}, {3, 12}}; !slices.Equal(steps, want) {
+		t.Errorf("progress %v, want %v", steps, want)
+	}
+
 	missing := filepath.Join(dir, "missing.toml")
 	if _, err := ReadPaths([]string{missing}, 0); err == nil || err.Error() != "cannot read "+missing+": no such file or directory" {
 		t.Errorf("missing file: %v", err)

@@ -4,21 +4,23 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"sync"
 	"unicode/utf8"
 )
 
 // ruleNameRE is Azure's rule name rule: up to 80 characters, word characters, '.', '-' and '_',
-// starting with a word character and ending with a word character.
-var ruleNameRE = regexp.MustCompile(`^\w(?:[\w.-]{0,78}\w)?$`)
+// starting with a word character and ending with a word character. Compiled at first use, not
+// at start: the UI's first frame comes before any fixture is read.
+var ruleNameRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^\w(?:[\w.-]{0,78}\w)?$`) })
 
 // tagNameRE is what ipflow accepts as a declared service tag name.
-var tagNameRE = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9._-]*$`)
+var tagNameRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z][A-Za-z0-9._-]*$`) })
 
 // ValidRuleName reports whether s is a valid security rule name in Azure.
-func ValidRuleName(s string) bool { return ruleNameRE.MatchString(s) }
+func ValidRuleName(s string) bool { return ruleNameRE().MatchString(s) }
 
 // ValidTagName reports whether s has the form of a service tag name.
-func ValidTagName(s string) bool { return tagNameRE.MatchString(s) }
+func ValidTagName(s string) bool { return tagNameRE().MatchString(s) }
 
 // registry holds the resources of one kind by name within one scope: the estate (VNets, NSGs,
 // ASGs, VMs, NICs, admin rules) or one parent (the subnets of a VNet, the rules of an NSG, the IP

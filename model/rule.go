@@ -14,7 +14,7 @@ func (l *loader) readRule(t *tab, name string, named, admin bool) (r *Rule, ok b
 	if admin {
 		r.Kind = AdminRuleKind
 	}
-	if named && !ruleNameRE.MatchString(name) {
+	if named && !ruleNameRE().MatchString(name) {
 		t.errf("name", "name %q: invalid rule name; use up to 80 characters: letters, digits, '_', '.' and '-', starting with a letter, digit or '_' and ending with a letter, digit or '_'", name)
 	}
 	prioOK, dirOK := false, false

@@ -160,7 +160,12 @@ func (m Model) loadingView() string {
 	for i, s := range stages {
 		text := s.text
 		if s.key == "reading" && l.prog.Files > 0 {
-			text = fmt.Sprintf("read %s, %s", plural(l.prog.Files, "file", "files"), byteSize(l.prog.Bytes))
+			// Counted as each file is read, so a many-file estate shows it moving.
+			verb := "read"
+			if i == cur {
+				verb = "reading the fixtures: read"
+			}
+			text = fmt.Sprintf("%s %s, %s", verb, plural(l.prog.Files, "file", "files"), byteSize(l.prog.Bytes))
 		}
 		switch {
 		case i < cur:
@@ -173,14 +178,20 @@ func (m Model) loadingView() string {
 	}
 	lines = append(lines, "")
 	if n := len(l.pending); n > 0 {
-		lines = append(lines, st.Dim.Render("  "+plural(n, "key", "keys")+" typed: they apply when the estate is ready"))
+		lines = append(lines, "  "+st.Dim.Render(plural(n, "key", "keys")+" typed: they apply when the estate is ready"))
 	} else {
-		lines = append(lines, st.Dim.Render("  Keys typed now apply when the estate is ready; ctrl+c quits."))
+		lines = append(lines, "  "+st.Dim.Render("Keys typed now apply when the estate is ready; ctrl+c quits."))
 	}
-	for i, s := range lines {
-		lines[i] = trunc(s, w)
+	var out []string
+	for _, s := range lines {
+		// Wrapped, never cut, keeping the line's indent (spaces outside any style).
+		rest := strings.TrimLeft(s, " ")
+		lead := len(s) - len(rest)
+		for _, l := range wrap(rest, w-lead, 2) {
+			out = append(out, strings.Repeat(" ", lead)+l)
+		}
 	}
-	return strings.Join(block(lines, min(len(lines), m.height)), "\n")
+	return strings.Join(block(out, min(len(out), m.height)), "\n")
 }
 
 // byteSize is "41.2 MB", "812 kB", "96 bytes".

@@ -19,6 +19,11 @@ func TestLoadingKeepsKeysAndOpensWhenReady(t *testing.T) {
 	var m tea.Model = newLoading(never, Start{})
 	m, _ = m.Update(tea.WindowSizeMsg{Width: 80, Height: 24})
 	mustContain(t, m, "loading the estate", "reading the fixtures", "ctrl+c quits")
+	// Files and bytes count up as each file is read.
+	m, _ = m.Update(progressMsg{Stage: "reading", Files: 1, Bytes: 7_000_000})
+	mustContain(t, m, "reading the fixtures: read 1 file, 7.0 MB")
+	m, _ = m.Update(progressMsg{Stage: "reading", Files: 2, Bytes: 14_500_000})
+	mustContain(t, m, "reading the fixtures: read 2 files, 14.5 MB")
 	m, cmd := m.Update(progressMsg{Stage: "linking", Files: 3, Bytes: 21_741_074})
 	if cmd == nil {
 		t.Fatal("a progress report does not wait for the next one")

@@ -215,23 +215,28 @@ func load(paths []string, stderr io.Writer, errCode int) (*model.Environment, in
 	return env, 0
 }
 
-// readEstate reads and links the fixtures named by -f, or the embedded sample; stage, when not
-// nil, is told when reading is done (with the files and bytes read) and linking starts.
-func readEstate(paths []string, stage func(files int, bytes int64)) (*model.Environment, error) {
-	srcs := fixtures.Sample()
-	if len(paths) > 0 {
+// readEstate reads and links the fixtures named by -f, or the embedded sample; progress, when
+// not nil, is told the files and bytes read after each file ("reading"), then when linking
+// starts ("linking").
+func readEstate(paths []string, progress func(stage string, files int, bytes int64)) (*model.Environment, error) {
+	if progress == nil {
+		progress = func(string, int, int64) {}
+	}
+	var srcs []model.Source
+	if len(paths) == 0 {
+		srcs = fixtures.Sample()
+	} else {
 		var err error
-		if srcs, err = model.ReadPaths(paths, maxFileSize.Load()); err != nil {
+		read := func(files int, bytes int64) { progress("reading", files, bytes) }
+		if srcs, err = model.ReadPathsProgress(paths, maxFileSize.Load(), read); err != nil {
 			return nil, err
 		}
 	}
-	if stage != nil {
-		var n int64
-		for _, s := range srcs {
-			n += int64(len(s.Data))
-		}
-		stage(len(srcs), n)
+	var n int64
+	for _, s := range srcs {
+		n += int64(len(s.Data))
 	}
+	progress("linking", len(srcs), n)
 	return loadSources(srcs)
 }
 

@@ -3,8 +3,10 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -123,5 +125,40 @@ func TestVersion(t *testing.T) {
 	code, out, _ := runArgs("version")
 	if code != 0 || !strings.HasPrefix(out, "ipflow ") {
 		t.Errorf("version: %d %q", code, out)
+	}
+}
+
+// The UI's loader is told the files and bytes read after each file, then "linking".
+func TestReadEstateProgressPerFile(t *testing.T) {
+	dir := t.TempDir()
+	sample, err := os.ReadFile("../../fixtures/sample.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The sample split in two files at its first [[nsg]]: the estate needs both.
+	cut := bytes.Index(sample, []byte("\n[[nsg]]"))
+	if cut < 0 {
+		t.Fatal("no [[nsg]] in the sample")
+	}
+	a, b := sample[:cut+1], sample[cut+1:]
+	for name, data := range map[string][]byte{"a.toml": a, "b.toml": b} {
+		if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var got []string
+	env, err := readEstate([]string{dir}, func(stage string, files int, n int64) {
+		got = append(got, fmt.Sprintf("%s %d %d", stage, files, n))
+	})
+	if err != nil || env == nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		fmt.Sprintf("reading 1 %d", len(a)),
+		fmt.Sprintf("reading 2 %d", len(sample)),
+		fmt.Sprintf("linking 2 %d", len(sample)),
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("progress %q, want %q", got, want)
 	}
 }

@@ -54,8 +54,8 @@ func runUI(args []string, stdout, stderr io.Writer) int {
 	loader := func(progress func(tui.Progress)) (*engine.Engine, error) {
 		read := tui.Progress{Stage: "reading"}
 		progress(read)
-		env, err := readEstate(paths, func(files int, bytes int64) {
-			read = tui.Progress{Stage: "linking", Files: files, Bytes: bytes}
+		env, err := readEstate(paths, func(stage string, files int, bytes int64) {
+			read = tui.Progress{Stage: stage, Files: files, Bytes: bytes}
 			progress(read)
 		})
 		if err != nil {
