@@ -395,7 +395,7 @@ func (m *Model) export() tea.Cmd {
 	}
 	az := strings.Join(whatif.AzCommands(sb.base.Environment(), sb.changes()), "\n")
 	m.setStatus("wrote the change set to "+safe(f.Name())+" (ipflow --what-if "+safe(f.Name())+"); "+
-		strings.ToLower(m.clipWord())+" the az commands"+m.clipHint(), false)
+		"s"+strings.TrimPrefix(m.copied("the az commands"), "S"), false)
 	return tea.SetClipboard(az + "\n")
 }
 
