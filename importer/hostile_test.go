@@ -52,3 +52,28 @@ func TestSmallerImportFixes(t *testing.T) {
 		t.Errorf("vm0 kept a NIC that names vm1:\n%s", out.TOML)
 	}
 }
+
+// TestImportEscapesControls: C1 and bidi controls in names and IDs are written as \u escapes in
+// TOML strings and escaped in the resource-ID comments; the model reads the names back unchanged.
+func TestImportEscapesControls(t *testing.T) {
+	const evil = "a\u202eb\u009bc\u2066d\u007fe"
+	files := baseEstate()
+	files["nsgs.json"] = []obj{nsg("rg"+evil, "n1"+evil), nsg("rg", "n1")}
+	out, env := run(t, files)
+	text := string(out.TOML)
+	for _, r := range []rune{0x202e, 0x9b, 0x2066, 0x7f} {
+		if strings.ContainsRune(text, r) {
+			t.Fatalf("raw %U in the fixture:\n%s", r, text)
+		}
+	}
+	if !strings.Contains(text, `name = "n1a\u202Eb\u009Bc\u2066d\u007Fe"`) || !strings.Contains(text, `rga\u202eb\u009bc\u2066d\x7fe`) {
+		t.Errorf("not escaped as expected:\n%s", text)
+	}
+	found := false
+	for _, g := range env.NSGs {
+		found = found || g.Name == "n1"+evil
+	}
+	if !found {
+		t.Errorf("the name does not round-trip:\n%s", text)
+	}
+}
