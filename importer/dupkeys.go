@@ -69,13 +69,16 @@ func foldHash(k []byte) uint64 {
 	h := uint64(14695981039346656037)
 	for i := 0; i < len(k); {
 		r, n := rune(k[i]), 1
-		if r >= utf8.RuneSelf {
+		switch {
+		case r >= 'a' && r <= 'z':
+			r -= 'a' - 'A' // an ASCII letter's fold orbit starts with its upper case (K, k, Kelvin sign)
+		case r >= utf8.RuneSelf:
 			r, n = utf8.DecodeRune(k[i:])
+			for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
+				r = min(r, f) // the smallest rune of the fold orbit stands for all
+			}
 		}
 		i += n
-		for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
-			r = min(r, f) // the smallest rune of the fold orbit stands for all
-		}
 		h = (h ^ uint64(r)) * 1099511628211
 	}
 	return h

@@ -77,3 +77,22 @@ func TestImportEscapesControls(t *testing.T) {
 		t.Errorf("the name does not round-trip:\n%s", text)
 	}
 }
+
+// TestDuplicateKeysFold: keys are matched as encoding/json matches them, in big objects too (the
+// Kelvin sign folds to k, the long s to s).
+func TestDuplicateKeysFold(t *testing.T) {
+	var b strings.Builder
+	b.WriteString(`[{"type": "Microsoft.Network/applicationSecurityGroups"`)
+	for i := range 20 {
+		b.WriteString(`, "k` + string(rune('a'+i)) + `": 1`)
+	}
+	b.WriteString(`, "ka": 2, "name": "x", "` + "\u212a" + `b": 3, "ſ": 4, "S": 5}]`)
+	_, err := importer.Import([]importer.Input{{Name: "in.json", Data: []byte(b.String())}})
+	if err == nil || !strings.Contains(err.Error(), `key "ka" is given twice in one object (1, then 2)`) {
+		t.Errorf("err = %v", err)
+	}
+	_, err = importer.Import([]importer.Input{{Name: "in.json", Data: []byte(strings.Replace(b.String(), `"ka": 2, `, "", 1))}})
+	if err == nil || !strings.Contains(err.Error(), `key "kb" is given twice in one object (1, then 3 as "`+"\u212a"+`b")`) {
+		t.Errorf("err = %v", err)
+	}
+}
