@@ -35,11 +35,12 @@ var kindOrder = []Kind{Add, Edit, Broader}
 // Suggestion is a change set that gives the flow the opposite verdict.
 type Suggestion struct {
 	Kind Kind
-	// Admin says the changes are to security admin rules: an admin rule decided, so no NSG
-	// change can give the verdict.
-	Admin   bool
-	Summary string
-	Changes []whatif.Change
+	// Admin says the changes are to security admin rules: an admin rule decided, or no NSG
+	// is there to change; AdminWhy says which, in words.
+	Admin    bool
+	AdminWhy string
+	Summary  string
+	Changes  []whatif.Change
 	// Verdict is the flow's verdict with the changes applied.
 	Verdict engine.Verdict
 	// Blast is every flow whose verdict or deciding rule the changes change (this one
@@ -247,6 +248,9 @@ func (s *suggester) build(v variant) (*Suggestion, string) {
 	if res.Access != s.want || (v.kind == Edit && !edited) {
 		return nil, ""
 	}
+	if sg.Admin {
+		sg.AdminWhy = s.adminWhy()
+	}
 	sg.Verdict = res.Verdict
 	parts := make([]string, len(sg.Changes))
 	for i := range sg.Changes {
@@ -254,6 +258,22 @@ func (s *suggester) build(v variant) (*Suggestion, string) {
 	}
 	sg.Summary = strings.Join(parts, "; ")
 	return sg, ""
+}
+
+// adminWhy says why a suggestion changes admin rules.
+func (s *suggester) adminWhy() string {
+	verb := "allow"
+	if s.want == model.Deny {
+		verb = "deny"
+	}
+	v := s.before.Verdict
+	if v.Rule == nil || v.Layer == nil {
+		return "no NSG is associated with the subnet or the NIC and no admin rule matched, so only a security admin rule can " + verb + " it here (or associate an NSG)"
+	}
+	if v.Layer.Kind == engine.AdminLayer {
+		return fmt.Sprintf("security admin rule %s decides this flow, so no NSG change can %s it", model.Printable(v.Rule.Name), verb)
+	}
+	return "an NSG change alone cannot " + verb + " it here"
 }
 
 // fix is the change that makes the deciding layer of res give the wanted verdict, or nil and

@@ -174,7 +174,25 @@ func TestSuggestionsWhenAnAdminRuleDenies(t *testing.T) {
 		t.Fatal("no suggestions")
 	}
 	for _, s := range r.Suggestions {
-		if !s.Admin || !s.Changes[0].IsAdmin() || s.Changes[0].Admin.Access != model.AlwaysAllow || s.Changes[0].Admin.Priority >= 10 {
+		if !s.Admin || !s.Changes[0].IsAdmin() || s.Changes[0].Admin.Access != model.AlwaysAllow || s.Changes[0].Admin.Priority >= 10 ||
+			s.AdminWhy != "security admin rule deny-ssh-from-internet decides this flow, so no NSG change can allow it" {
+			t.Fatalf("%+v", s)
+		}
+	}
+}
+
+// A flow no NSG and no admin rule decides (jump-01 has no NSG): only an admin rule can deny it,
+// and the suggestions say why.
+func TestSuggestionsWithoutAnNSG(t *testing.T) {
+	env := sample(t)
+	e := engine.Compile(env)
+	f := engine.Flow{VM: "jump-01", Direction: model.Inbound, Protocol: model.TCP, LocalIP: addr("10.0.2.4"), LocalPort: 3389, RemoteIP: addr("10.0.1.4"), RemotePort: 60000}
+	if k := check(t, env, e, f); k[suggest.Add] != 1 {
+		t.Fatalf("kinds %v", k)
+	}
+	r, _ := suggest.For(e, f)
+	for _, s := range r.Suggestions {
+		if !s.Admin || s.Changes[0].Admin.Access != model.Deny || s.AdminWhy == "" || s.Verdict.Access != model.Deny {
 			t.Fatalf("%+v", s)
 		}
 	}

@@ -84,7 +84,7 @@ func (r *Result) WriteText(w io.Writer, env *model.Environment) error {
 	for i, s := range r.Suggestions {
 		fmt.Fprintf(&b, "\n%d. %s: %s\n", i+1, s.Kind, s.Summary)
 		if s.Admin {
-			fmt.Fprintf(&b, "   ADMIN RULE CHANGE: a security admin rule decides this flow, so no NSG change can %s it; this changes the network manager's admin rules.\n", want)
+			fmt.Fprintf(&b, "   ADMIN RULE CHANGE: %s; this changes the network manager's admin rules.\n", s.AdminWhy)
 		}
 		fmt.Fprintf(&b, "   Then: %s by %s\n", s.Verdict.Access, analysis.Decision{Access: s.Verdict.Access, Rule: s.Verdict.Rule, Layer: s.Verdict.Layer}.RuleLine())
 		boxes := 0
@@ -118,6 +118,7 @@ type jsonSuggestion struct {
 	Summary       string      `json:"summary"`
 	Kind          Kind        `json:"kind"`
 	Admin         bool        `json:"admin,omitempty"`
+	AdminWhy      string      `json:"adminWhy,omitempty"`
 	Changes       string      `json:"changes"`
 	Az            []string    `json:"az"`
 	Verdict       string      `json:"verdict"`
@@ -160,7 +161,7 @@ func decision(d analysis.Decision) jsonDecision {
 func (r *Result) JSON(env *model.Environment) ([]byte, error) {
 	out := make([]jsonSuggestion, 0, len(r.Suggestions))
 	for _, s := range r.Suggestions {
-		j := jsonSuggestion{Summary: s.Summary, Kind: s.Kind, Admin: s.Admin, Changes: whatif.Format(s.Changes),
+		j := jsonSuggestion{Summary: s.Summary, Kind: s.Kind, Admin: s.Admin, AdminWhy: s.AdminWhy, Changes: whatif.Format(s.Changes),
 			Az: whatif.AzCommands(env, s.Changes), Verdict: s.Verdict.Access.String(), BlastRadius: []jsonBlast{}, FlowsAffected: s.Flows}
 		for _, n := range s.Blast {
 			c := n.After.IPConfig()

@@ -214,7 +214,9 @@ func (s *suggestionsScreen) layout(w int) {
 			s.lines = append(s.lines, sline{text: l, item: i, head: j == 0})
 		}
 		if sg.Admin {
-			s.lines = append(s.lines, sline{text: "   ADMIN RULE CHANGE: no NSG change can " + want + " it", item: i})
+			for _, l := range wrap("   ADMIN RULE CHANGE: "+sg.AdminWhy, w, 5) {
+				s.lines = append(s.lines, sline{text: l, item: i})
+			}
 		}
 		boxes := 0
 		for _, n := range sg.Blast {
