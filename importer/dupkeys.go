@@ -48,6 +48,9 @@ func findDupKey(b []byte, i int) *dupKeyErr {
 	return d
 }
 
+// maxJSONDepth is encoding/json's own nesting limit.
+const maxJSONDepth = 10000
+
 var dupScanners = sync.Pool{New: func() any { return new(dupScanner) }}
 
 // dupScanner reuses, per nesting level, the keys seen and the index of large objects, so that
@@ -86,8 +89,8 @@ func foldHash(k []byte) uint64 {
 
 // value scans the value at b[i] and returns the index after it (-1 when it cannot follow).
 func (s *dupScanner) value(b []byte, i, depth int) (*dupKeyErr, int) {
-	if i >= len(b) {
-		return nil, -1
+	if i >= len(b) || depth > maxJSONDepth {
+		return nil, -1 // deeper than encoding/json decodes: the decoder reports it
 	}
 	switch b[i] {
 	case '{':

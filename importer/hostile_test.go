@@ -3,6 +3,7 @@ package importer_test
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"ipflow/importer"
 )
@@ -94,5 +95,23 @@ func TestDuplicateKeysFold(t *testing.T) {
 	_, err = importer.Import([]importer.Input{{Name: "in.json", Data: []byte(strings.Replace(b.String(), `"ka": 2, `, "", 1))}})
 	if err == nil || !strings.Contains(err.Error(), `key "kb" is given twice in one object (1, then 3 as "`+"\u212a"+`b")`) {
 		t.Errorf("err = %v", err)
+	}
+}
+
+// TestDeepJSON: deeply nested JSON is refused quickly, whatever its shape.
+func TestDeepJSON(t *testing.T) {
+	for _, doc := range []string{
+		"[" + strings.Repeat(`{"a":`, 200000) + "1" + strings.Repeat("}", 200000) + "]",
+		"[" + strings.Repeat("[", 300000) + strings.Repeat("]", 300000) + "]",
+		strings.Repeat(`{"value":`, 100000) + "[]" + strings.Repeat("}", 100000),
+	} {
+		start := time.Now()
+		_, err := importer.Import([]importer.Input{{Name: "in.json", Data: []byte(doc)}})
+		if err == nil {
+			t.Errorf("%.20s…: imported", doc)
+		}
+		if d := time.Since(start); d > 3*time.Second {
+			t.Errorf("%.20s…: %v", doc, d)
+		}
 	}
 }
