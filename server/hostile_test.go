@@ -236,3 +236,15 @@ func TestHugeCommandsAndUserNamesAreCut(t *testing.T) {
 		}
 	}
 }
+
+// A session's slot is free once its client has its exit status: with one slot, commands run
+// back to back are never told the server is busy.
+func TestBackToBackCommandsFindTheirSlotFree(t *testing.T) {
+	h := start(t, func(c *Config) { c.MaxSessions = 1 })
+	c := h.client(t)
+	for i := range 100 {
+		if out, errOut, code := h.exec(t, c, "version", ""); code != 0 || out != "ran version\n" {
+			t.Fatalf("command %d: exit %d, stdout %q, stderr %q", i, code, out, errOut)
+		}
+	}
+}

@@ -92,6 +92,7 @@ func (s *Server) handle(sess ssh.Session) {
 	rec.Reason = ss.endReason()
 	s.audit.write(rec)
 	s.log.Info("session end", "session", ss.id, "exit", code, "reason", rec.Reason)
+	s.leave(ss) // before the exit status: a client that starts its next command on it finds the slot free
 	_ = sess.Exit(code)
 }
 
