@@ -608,7 +608,9 @@ func (s *formScreen) view(w, h int) ([]string, *tea.Cursor) {
 			lines = append(lines, prefix+l)
 		}
 	} else {
-		lines = append(lines, st.Dim.Render(trunc("Fill in the fields; enter checks the flow when they are valid.", w)))
+		for _, l := range wrap("Fill in the fields; enter checks the flow when they are valid.", w, 0) {
+			lines = append(lines, st.Dim.Render(l)) // wrapped, never cut
+		}
 	}
 	if s.engErr != "" && s.engField == formLevel {
 		for i, l := range wrap("✗ "+s.engErr, w, 2) {

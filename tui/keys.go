@@ -14,6 +14,7 @@ type KeyMap struct {
 	// BackTwice is two quick escs, which reach a program as one alt+esc: back twice.
 	BackTwice key.Binding
 	Warnings  key.Binding // w: the fixture warnings
+	Full      key.Binding // i: the selected step or rule, or a long status, in full (pager.go)
 
 	// Moving in every list (the one scroller).
 	Up, Down, PageUp, PageDown, Top, Bottom key.Binding
@@ -85,6 +86,7 @@ func DefaultKeyMap() *KeyMap {
 		Back:      b([]string{"esc"}, "esc", "back"),
 		BackTwice: b([]string{"alt+esc"}, "esc esc", "back twice"),
 		Warnings:  b([]string{"w"}, "w", "warnings"),
+		Full:      b([]string{"i"}, "i", "in full"),
 
 		Up:       b([]string{"up", "k"}, "↑/k", "up"),
 		Down:     b([]string{"down", "j"}, "↓/j", "down"),

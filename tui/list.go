@@ -117,3 +117,27 @@ func (s *scroller) position(start, end int) string {
 	}
 	return itoa(start+1) + "–" + itoa(end) + " of " + itoa(s.n)
 }
+
+// scroll handles the moving keys for text without a cursor (selectable always false): they
+// move the window itself. It reports whether msg was one of them.
+func (s *scroller) scroll(msg tea.KeyPressMsg, k *KeyMap) bool {
+	page := max(s.pageH-1, 1)
+	switch {
+	case key.Matches(msg, k.Up):
+		s.offset--
+	case key.Matches(msg, k.Down):
+		s.offset++
+	case key.Matches(msg, k.PageUp):
+		s.offset -= page
+	case key.Matches(msg, k.PageDown):
+		s.offset += page
+	case key.Matches(msg, k.Top):
+		s.offset = 0
+	case key.Matches(msg, k.Bottom):
+		s.offset = s.n
+	default:
+		return false
+	}
+	s.offset = min(max(s.offset, 0), max(s.n-s.pageH, 0))
+	return true
+}

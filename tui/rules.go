@@ -111,7 +111,7 @@ func (s *rulesScreen) help() help.KeyMap {
 		short: []key.Binding{with(k.Down, "↑/↓", "move"), k.Expand, k.Back, k.Help, k.Quit},
 		full: [][]key.Binding{
 			{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom},
-			{k.Expand, k.Back, k.Warnings},
+			{k.Expand, with(k.Full, "i", "rule in full"), k.Back, k.Warnings},
 			{k.AddRule, k.EditRule, k.DeleteRule},
 			{k.Help, k.Quit, k.Force},
 		},
@@ -134,6 +134,18 @@ func (s *rulesScreen) update(m *Model, msg tea.Msg) tea.Cmd {
 		}
 	case key.Matches(km, k.Warnings):
 		m.openWarnings()
+	case key.Matches(km, k.Full):
+		if s.sel >= 0 {
+			// The rule whole with its tags and ASGs expanded, however small the terminal.
+			r := s.rows[s.sel].rule
+			m.push(newPager(s.c, "rule", func(w int) []string {
+				lines := s.detail(w)[1:]
+				for _, l := range s.expansion(r) {
+					lines = append(lines, wrap(l, w, 4)...)
+				}
+				return lines
+			}))
+		}
 	case key.Matches(km, k.AddRule), key.Matches(km, k.EditRule), key.Matches(km, k.DeleteRule):
 		var r *model.Rule
 		if s.sel >= 0 && !key.Matches(km, k.AddRule) {
@@ -242,7 +254,11 @@ func (s *rulesScreen) view(w, h int) ([]string, *tea.Cursor) {
 	detail := s.detail(w)
 	listH := h - len(lines) - 1 - len(detail)
 	if listH < 3 {
+		// No room for the whole rule: cut, and say so (i shows it in full).
 		detail = detail[:max(0, len(detail)-(3-listH))]
+		if n := len(detail); n > 0 {
+			detail[n-1] = st.Dim.Render(trunc("… i shows the rule in full", w))
+		}
 		listH = h - len(lines) - 1 - len(detail)
 	}
 	s.layout(w)

@@ -187,6 +187,16 @@ func (m *Model) key(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 	if m.tooSmall() {
 		return *m, nil
 	}
+	if !top.typing() && key.Matches(msg, k.Full) && len(m.statusLines(m.width)) > m.statusMax() {
+		// The status was cut: show it whole.
+		mark := "✓ "
+		if m.isErr {
+			mark = "✗ "
+		}
+		m.push(newPager(m.c, "message", statusText(mark+m.status)))
+		m.status, m.isErr = "", false
+		return *m, nil
+	}
 	m.status, m.isErr = "", false
 	if m.c.sb != nil {
 		m.c.sb.quitArmed = false
@@ -245,6 +255,8 @@ func (m Model) screenName() string {
 		return "rules"
 	case *warningsScreen:
 		return "warnings"
+	case *pagerScreen:
+		return "pager"
 	case *reachScreen:
 		return "reach"
 	case *matrixScreen:
@@ -313,20 +325,12 @@ func (m Model) View() tea.View {
 		helpLines = helpLines[:h/2]
 	}
 
-	var statusLines []string
-	if m.status != "" {
-		style, mark := st.Status, "✓ "
-		if m.isErr {
-			style, mark = st.StatusErr, "✗ "
-		}
-		for _, para := range strings.Split(mark+m.status, "\n") {
-			for _, l := range wrap(para, w, 2) {
-				statusLines = append(statusLines, style.Render(l))
-			}
-		}
-		if len(statusLines) > max(h/3, 1) {
-			statusLines = statusLines[:max(h/3, 1)]
-		}
+	statusLines := m.statusLines(w)
+	if limit := m.statusMax(); len(statusLines) > limit {
+		// Cut, and said so: i shows the whole message.
+		more := len(statusLines) - limit + 1
+		statusLines = append(statusLines[:limit-1:limit-1],
+			st.Dim.Render("  … "+plural(more, "more line", "more lines")+": i shows it all"))
 	}
 	bodyH := h - 1 - len(helpLines) - len(statusLines)
 	body, cur := m.top().view(w, bodyH)
@@ -347,6 +351,28 @@ func (m Model) View() tea.View {
 	}
 	return v
 }
+
+// statusLines is the status message wrapped to w, styled, with its mark.
+func (m Model) statusLines(w int) []string {
+	if m.status == "" {
+		return nil
+	}
+	st := m.c.st
+	style, mark := st.Status, "✓ "
+	if m.isErr {
+		style, mark = st.StatusErr, "✗ "
+	}
+	var out []string
+	for _, para := range strings.Split(mark+m.status, "\n") {
+		for _, l := range wrap(para, w, 2) {
+			out = append(out, style.Render(l))
+		}
+	}
+	return out
+}
+
+// statusMax is how many lines the status may take: a third of the screen, at least two.
+func (m Model) statusMax() int { return max(m.height/3, 2) }
 
 // header is "ipflow  VMs › web-01 › web-01-nic › flow › verdict", with the environment's
 // name at the right when it fits.

@@ -142,7 +142,7 @@ func (s *verdictScreen) help() help.KeyMap {
 	return helpMap{
 		short: short,
 		full: [][]key.Binding{
-			{k.NextStep, k.PrevStep, k.Deciding, k.NextLayer, k.PrevLayer},
+			{k.NextStep, k.PrevStep, k.Deciding, k.NextLayer, k.PrevLayer, with(k.Full, "i", "step in full")},
 			{up, down, k.PageUp, k.PageDown, k.Top, k.Bottom},
 			{k.Search, k.NextMatch, k.PrevMatch, hide, k.Table},
 			{k.Edit, k.Copy, k.CopyCmd, k.Warnings, k.Help, k.Quit},
@@ -340,6 +340,10 @@ func (s *verdictScreen) update(m *Model, msg tea.Msg) tea.Cmd {
 		cmds := commandLines(s.res.Flow)
 		m.setStatus(m.copied("the command lines")+":\n"+cmds, false)
 		return tea.SetClipboard(cmds + "\n")
+	case key.Matches(km, k.Full):
+		if lt, _, _, _ := s.selected(); lt != nil {
+			m.push(newPager(s.c, "step", s.detail))
+		}
 	case key.Matches(km, k.Search):
 		s.searching = true
 		s.search.Focus()
@@ -507,7 +511,11 @@ func (s *verdictScreen) view(w, h int) ([]string, *tea.Cursor) {
 	}
 	chainH := h - len(banner) - len(searchLine) - len(detail)
 	if chainH < 2 {
+		// No room for the whole panel: cut, and say so (i shows the step in full).
 		detail = detail[:max(0, len(detail)+chainH-2)]
+		if n := len(detail); n > 0 {
+			detail[n-1] = st.Dim.Render(trunc("… i shows the step in full", w))
+		}
 		chainH = 2
 	}
 	if cur != nil {
@@ -846,9 +854,16 @@ func (s *verdictScreen) compactDetail(w int) []string {
 	if lt == nil {
 		return nil
 	}
-	head := st.Title.Render(trunc(s.stepTitle()+" · "+safe(rule.Name), w))
+	// Wrapped, never cut: the rule's full name is on screen whatever the chain's column shows.
+	var lines []string
+	for _, l := range wrap(s.stepTitle()+" · "+safe(rule.Name), w, 2) {
+		lines = append(lines, st.Title.Render(l))
+	}
 	if check == nil {
-		return []string{head, st.Faint.Render(trunc("· not evaluated: an earlier rule matched first", w))}
+		for _, l := range wrap("· not evaluated: an earlier rule matched first · i: in full", w, 2) {
+			lines = append(lines, st.Faint.Render(l))
+		}
+		return lines
 	}
 	short := [engine.FieldCount]string{"proto", "src", "sport", "dst", "dport"}
 	var marks []string
@@ -859,8 +874,8 @@ func (s *verdictScreen) compactDetail(w int) []string {
 			marks = append(marks, st.Fail.Render("✗")+short[f])
 		}
 	}
-	second := strings.Join(marks, " ")
-	return []string{head, trunc(second+"  "+st.Dim.Render(safe(s.res.Reason(*check))), w)}
+	second := strings.Join(marks, " ") + "  " + safe(s.res.Reason(*check)) + " · i: in full"
+	return append(lines, wrap(second, w, 2)...)
 }
 
 // describeRule is "priority 100 · Allow · Tcp · Internet:* → *:443, 8000-8080".
