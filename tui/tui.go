@@ -288,17 +288,17 @@ func (m Model) result() *engine.Result {
 // cannot confirm a copy arrived and says "sent", never "copied"; inside a tmux known to drop
 // it, it says so and how to fix it.
 func (m *Model) copied(what string) string {
-	s := "Sent " + what + " to the terminal's clipboard (OSC 52)"
+	note := ""
 	if c := m.c; c.tmuxDrops != nil {
 		if c.dropped == nil {
 			d := c.tmuxDrops()
 			c.dropped = &d
 		}
 		if *c.dropped {
-			s += "; tmux drops it: set -s set-clipboard on"
+			note = "; tmux drops it: set -s set-clipboard on"
 		}
 	}
-	return s
+	return "Sent " + what + " to the terminal's clipboard (OSC 52" + note + ")"
 }
 
 // View draws the frame: breadcrumb, the screen's body, the status line and the help.
