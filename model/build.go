@@ -185,6 +185,7 @@ func (l *loader) build() {
 		}
 	}
 	l.readNSGs(roots)
+	dropKind(roots, "nsg")
 	for _, t := range roots {
 		for _, v := range t.tables("vnet", "vnet", "vnet") {
 			l.readVNet(v)
@@ -196,6 +197,7 @@ func (l *loader) build() {
 			l.readVM(v)
 		}
 	}
+	dropKind(roots, "vm")
 	for _, t := range roots {
 		for _, a := range t.tables("admin_rule", "admin_rule", "admin_rule") {
 			l.readAdminRule(a)
@@ -206,6 +208,15 @@ func (l *loader) build() {
 	l.finalWarnings()
 	for _, f := range l.files {
 		f.lines, f.root, f.text = nil, nil, ""
+	}
+}
+
+// dropKind lets the decoded tables of one kind go once the model has them (tables kept for
+// messages keep their own, smaller, parts): a large estate's decoded tree is bigger than its
+// model, and the heap it occupies is what the rest of the load would otherwise carry along.
+func dropKind(roots []*tab, kind string) {
+	for _, t := range roots {
+		delete(t.m, kind)
 	}
 }
 

@@ -23,7 +23,7 @@ func ReadDocument(srcs ...Source) *Document {
 				panic(r)
 			}
 		}()
-		l.decode(srcs)
+		l.decode(srcs, false)
 	}()
 	for _, t := range l.roots() {
 		d.roots = append(d.roots, &Table{t})

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"unsafe"
 
 	"github.com/BurntSushi/toml"
 )
@@ -121,7 +122,8 @@ type srcFile struct {
 
 // Load decodes every source, merges them into one environment, validates it and links every
 // reference. On failure it returns a *LoadError holding every error found, and the warnings; on
-// success the warnings are in Environment.Warnings. Load never panics.
+// success the warnings are in Environment.Warnings. Load never panics. The sources' Data must not
+// change while Load runs; nothing returned refers to it.
 func Load(srcs ...Source) (env *Environment, err error) {
 	l := newLoader()
 	defer func() {
@@ -137,7 +139,7 @@ func Load(srcs ...Source) (env *Environment, err error) {
 	if len(srcs) == 0 {
 		return nil, &LoadError{Errors: []Issue{{Message: "no fixture files"}}}
 	}
-	l.decode(srcs)
+	l.decode(srcs, true)
 	if len(l.errs) > 0 {
 		// Syntax errors: anything validated past them would be guesswork.
 		l.sortIssues()
@@ -162,7 +164,11 @@ func MustLoad(srcs ...Source) *Environment {
 	return env
 }
 
-func (l *loader) decode(srcs []Source) {
+// decode decodes every source into l.files. borrow reads the sources' Data in place instead of
+// copying it (21 MB for the 10,000-VM estate, live for the whole load): only for Load, which keeps
+// nothing that refers to the text (the TOML decoder copies what it returns, and the line index
+// and the text are dropped at the end of the load); a Document keeps its line index.
+func (l *loader) decode(srcs []Source, borrow bool) {
 	l.files = make([]*srcFile, len(srcs))
 	// The line index of each file is built alongside its decoding.
 	var indexed sync.WaitGroup
@@ -172,7 +178,13 @@ func (l *loader) decode(srcs []Source) {
 		if name == "" {
 			name = "<fixture " + strconv.Itoa(i+1) + ">"
 		}
-		f := &srcFile{name: name, idx: i, text: string(s.Data)}
+		text := ""
+		if borrow {
+			text = unsafe.String(unsafe.SliceData(s.Data), len(s.Data))
+		} else {
+			text = string(s.Data)
+		}
+		f := &srcFile{name: name, idx: i, text: text}
 		l.files[i] = f
 		l.fileIdx[name] = i
 		l.env.Files = append(l.env.Files, name)

@@ -117,7 +117,11 @@ func (l *loader) readRulesWith(s *loader, t *tab, g *NSG) {
 		if rnamed {
 			g.Rules = append(g.Rules, r)
 		}
+		rt.m = nil // messages need only its position; its decoded values can go
 	}
+	// The rules are the bulk of a large estate's decoded tree: let it go now rather than at the
+	// end of the load, so the rest of the model is built with a smaller heap.
+	delete(t.m, "rule")
 	asgs := map[*ASG]bool{}
 	for _, r := range g.Rules {
 		for _, a := range slices.Concat(r.Source.ASGs, r.Destination.ASGs) {
