@@ -41,21 +41,27 @@ type namedAt struct {
 }
 
 func newRegistry[T any](kind, scope string) *registry[T] {
-	return &registry[T]{kind: kind, scope: scope, caseNote: true, byName: map[string]T{}, fold: map[string]namedAt{}}
+	return sizedRegistry[T](kind, scope, 0)
+}
+
+// sizedRegistry is a registry with room for n names.
+func sizedRegistry[T any](kind, scope string, n int) *registry[T] {
+	return &registry[T]{kind: kind, scope: scope, caseNote: true, byName: make(map[string]T, n),
+		fold: make(map[string]namedAt, n), names: make([]string, 0, n)}
 }
 
 // define registers name, defined by table t, or reports it defined twice (at t's header, naming
 // both places) and returns false.
 func (r *registry[T]) define(l *loader, name string, t *tab, v T) bool {
-	if r.clash(l, name, t.hpos(), t.resource()) {
+	if r.clash(l, name, t.hpos(), t) {
 		return false
 	}
 	r.add(name, t.hpos(), v)
 	return true
 }
 
-// clash reports, at here, that name is already defined, and says whether it is.
-func (r *registry[T]) clash(l *loader, name string, here Pos, res string) bool {
+// clash reports, at here in table t, that name is already defined, and says whether it is.
+func (r *registry[T]) clash(l *loader, name string, here Pos, t *tab) bool {
 	prev, ok := r.fold[strings.ToLower(name)]
 	if !ok {
 		return false
@@ -68,7 +74,7 @@ func (r *registry[T]) clash(l *loader, name string, here Pos, res string) bool {
 	if r.caseNote && prev.name != name {
 		msg += fmt.Sprintf(" as %q (names are case-insensitive in Azure)", prev.name)
 	}
-	l.errAt(here, res, msg)
+	l.errAt(here, t.resource(), msg) // the path is built only for a message
 	if _, ok := r.byName[name]; !ok {
 		// Refer to the first definition, so that references do not fail as well.
 		r.byName[name] = r.byName[prev.name]

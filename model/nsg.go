@@ -95,7 +95,7 @@ func (l *loader) readRulesWith(s *loader, t *tab, g *NSG) {
 		t.errf("rule", "%d rules; Azure allows at most %d custom rules per NSG", len(rules), MaxRulesPerNSG)
 	}
 	g.Rules = make([]*Rule, 0, len(rules))
-	names := newRegistry[*Rule]("rule", resName("", "nsg", name))
+	names := sizedRegistry[*Rule]("rule", resName("", "nsg", name), len(rules))
 	prios := make(map[prioKey]*Rule, len(rules))
 	for _, rt := range rules {
 		rname, rnamed := l.readName(rt)

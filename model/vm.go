@@ -117,7 +117,7 @@ func (l *loader) readNIC(t *tab, vm *VM) *NIC {
 			}
 			ct.setName(c.Name)
 			ct.unknown(keysIPConfig, nil)
-			dup := cfgNames.clash(l, c.Name, ct.pos("name"), ct.resource())
+			dup := cfgNames.clash(l, c.Name, ct.pos("name"), ct)
 			c.Primary, _ = ct.boolean("primary")
 			if !l.readIPConfigFields(ct, c) || dup {
 				continue
