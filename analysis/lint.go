@@ -5,8 +5,11 @@ import (
 	"cmp"
 	"encoding/binary"
 	"fmt"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"ipflow/engine"
 	"ipflow/model"
@@ -67,11 +70,26 @@ type Findings []Finding
 
 // Lint checks the whole estate and returns its findings.
 func (a *Analyzer) Lint() Findings {
-	l := &linter{Analyzer: a, facts: map[*model.Rule]*ruleFacts{}, seen: map[string]bool{}, vnets: map[string]int{}}
+	w := runtime.GOMAXPROCS(0)
+	return a.lint(w, 16*w)
+}
+
+// lint runs on workers goroutines, batch targets and directions at a time; the findings do
+// not depend on either (a test holds it).
+func (a *Analyzer) lint(workers, batch int) Findings {
+	l := &linter{Analyzer: a, workers: max(workers, 1), facts: map[*model.Rule]*ruleFacts{}, seen: map[string]bool{}, vnets: map[string]int{}}
+	var jobs []job
 	for _, t := range a.e.Targets() {
 		for _, d := range []model.Direction{model.Inbound, model.Outbound} {
-			l.target(t, d)
+			jobs = append(jobs, job{t: t, d: d})
 		}
+	}
+	// Batches keep the jobs' order meaningful: a rule open at a batch's start is tried in
+	// every job of the batch, and the facts keep the earliest job's context, so the findings
+	// are those of one job after the other.
+	batch = max(batch, 1)
+	for i := 0; i < len(jobs); i += batch {
+		l.batch(jobs[i:min(i+batch, len(jobs))])
 	}
 	l.rules()
 	l.references()
@@ -82,12 +100,33 @@ func (a *Analyzer) Lint() Findings {
 	return l.out
 }
 
+// parallel calls f(0) … f(n-1) on at most workers goroutines.
+func parallel(workers, n int, f func(int)) {
+	if workers = min(workers, n); workers <= 1 {
+		for i := range n {
+			f(i)
+		}
+		return
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for i := int(next.Add(1)) - 1; i < n; i = int(next.Add(1)) - 1 {
+				f(i)
+			}
+		})
+	}
+	wg.Wait()
+}
+
 type linter struct {
 	*Analyzer
-	facts map[*model.Rule]*ruleFacts
-	seen  map[string]bool // contexts already partitioned (see target)
-	vnets map[string]int
-	out   []Finding
+	workers int
+	facts   map[*model.Rule]*ruleFacts
+	seen    map[string]bool // contexts already partitioned (see batch)
+	vnets   map[string]int
+	out     []Finding
 }
 
 // context is a place a rule is evaluated: a target, a direction and the rule's layer slot.
@@ -117,71 +156,145 @@ func (l *linter) fact(r *model.Rule) *ruleFacts {
 	return f
 }
 
-// target partitions one target and direction, as far as some rule's facts are still open:
+// job is one target and direction, and what its partitions found: the facts are written
+// back in the jobs' order, so the first context found for a rule is the same however many
+// workers ran.
+type job struct {
+	t        engine.Target
+	d        model.Direction
+	spaces   [3][]engine.RuleSpace
+	keys     [3][]byte
+	run      [3]bool // the layer's context is new: partition it
+	composed bool    // the composed context is new
+	local    []*model.Rule
+	nonEmpty []*context
+	decides  []*context
+	reached  []*model.Rule
+}
+
+// batch partitions some targets and directions, as far as some rule's facts are still open:
 // each layer alone (which rules can decide a flow within their NSG) and all layers composed
-// (which are ever the match of their layer). A layer whose rules all have their answer is not
-// partitioned again; a few open rules get a partition of their own flows only.
-func (l *linter) target(t engine.Target, d model.Direction) {
-	var spaces [3][]engine.RuleSpace
-	var keys [3][]byte
-	vnet := l.vnetID(t)
-	for s, layer := range t.Slots(d) {
-		if layer == nil || len(layer.Rules(d)) == 0 {
+// (which are ever the match of their layer). A layer context seen before adds nothing; a few
+// open rules get a partition of their own flows only. The partitions run in parallel; the
+// facts are read before and written after them, in the jobs' order.
+func (l *linter) batch(jobs []job) {
+	for i := range jobs {
+		j := &jobs[i]
+		for _, layer := range j.t.Slots(j.d) {
+			if layer == nil {
+				continue
+			}
+			for _, r := range layer.Rules(j.d) {
+				f := l.fact(r)
+				f.applies = true
+				f.nics++
+			}
+		}
+		j.keys[0] = binary.AppendUvarint(nil, uint64(l.vnetID(j.t))) // read by keys below
+	}
+	parallel(l.workers, len(jobs), func(i int) { jobs[i].keysAndSpaces() })
+	for i := range jobs {
+		j := &jobs[i]
+		for s, k := range j.keys {
+			if k != nil && !l.seen[string(k)] {
+				l.seen[string(k)], j.run[s] = true, true
+			}
+		}
+	}
+	parallel(l.workers, len(jobs), func(i int) { l.layers(&jobs[i]) })
+	for i := range jobs {
+		j := &jobs[i]
+		for _, r := range j.local {
+			l.facts[r].local = true
+		}
+		for _, c := range j.nonEmpty {
+			if f := l.facts[c.rs.Rule]; f.nonEmpty == nil {
+				f.nonEmpty = c
+			}
+		}
+		for _, c := range j.decides {
+			if f := l.facts[c.rs.Rule]; f.decides == nil {
+				f.decides = c
+			}
+		}
+		composed := string(bytes.Join(j.keys[:], []byte{0xff}))
+		if !l.seen[composed] {
+			l.seen[composed], j.composed = true, true
+		}
+	}
+	parallel(l.workers, len(jobs), func(i int) { l.composed(&jobs[i]) })
+	for i := range jobs {
+		for _, r := range jobs[i].reached {
+			l.facts[r].reached = true
+		}
+		jobs[i] = job{} // the spaces are large; the batch is done with them
+	}
+}
+
+// keysAndSpaces resolves a job's rule spaces and names each layer's context: the layer's
+// rules, which of them hold this NIC on the local side, and what VirtualNetwork (so Internet)
+// holds here (the number in keys[0] on entry). Identical contexts partition alike.
+func (j *job) keysAndSpaces() {
+	vnet := j.keys[0]
+	j.keys[0] = nil
+	for s, layer := range j.t.Slots(j.d) {
+		if layer == nil || len(layer.Rules(j.d)) == 0 {
 			continue
 		}
-		for _, r := range layer.Rules(d) {
-			f := l.fact(r)
-			f.applies = true
-			f.nics++
-		}
-		spaces[s] = t.Spaces(d, s)
-		// What the layer's partition depends on: the layer's rules, which of them hold this
-		// NIC on the local side, and what VirtualNetwork (so Internet) holds here. A context
-		// seen before adds nothing.
-		key := binary.AppendUvarint([]byte{byte(d), byte(s)}, uint64(vnet))
+		j.spaces[s] = j.t.Spaces(j.d, s)
+		key := append([]byte{byte(j.d), byte(s)}, vnet...)
 		key = append(key, layerID(layer)...)
-		for _, rs := range spaces[s] {
+		for _, rs := range j.spaces[s] {
 			key = binary.AppendUvarint(key, uint64(rs.Index))
 		}
-		keys[s] = key
-		if l.seen[string(key)] {
+		j.keys[s] = key
+	}
+}
+
+// layers partitions each new layer context of a job alone, for the rules that no earlier
+// batch found deciding. It reads the facts and writes only the job.
+func (l *linter) layers(j *job) {
+	for s := range 3 {
+		if !j.run[s] {
 			continue
 		}
-		l.seen[string(key)] = true
 		var open []engine.RuleSpace
-		for _, rs := range spaces[s] {
-			f := l.fact(rs.Rule)
-			f.local = true
+		for _, rs := range j.spaces[s] {
+			f := l.facts[rs.Rule]
+			j.local = append(j.local, rs.Rule)
 			if len(rs.Remote) == 0 || rs.Protocols == 0 {
 				continue
 			}
 			if f.nonEmpty == nil {
-				f.nonEmpty = &context{t, d, s, rs}
+				j.nonEmpty = append(j.nonEmpty, &context{j.t, j.d, s, rs})
 			}
 			if f.decides == nil {
 				open = append(open, rs)
 			}
 		}
-		l.partitionOpen(t, d, s, s+1, open, &spaces, func(f *ruleFacts, c *context) {
-			if f.decides == nil {
-				f.decides = c
-			}
-		})
+		var found []*context
+		l.partitionOpen(j.t, j.d, s, s+1, open, &j.spaces, func(c *context) { found = append(found, c) })
+		// In the order the rules are evaluated, each once.
+		slices.SortStableFunc(found, func(x, y *context) int { return cmp.Compare(x.rs.Index, y.rs.Index) })
+		j.decides = append(j.decides, slices.CompactFunc(found, func(x, y *context) bool { return x.rs.Rule == y.rs.Rule })...)
 	}
-	composed := string(bytes.Join(keys[:], []byte{0xff}))
-	if l.seen[composed] {
+}
+
+// composed partitions a new composed context of a job for the rules known to decide in their
+// layer and not yet known to be reached. It reads the facts and writes only the job.
+func (l *linter) composed(j *job) {
+	if !j.composed {
 		return
 	}
-	l.seen[composed] = true
 	var open []engine.RuleSpace
 	for s := range 3 {
-		for _, rs := range spaces[s] {
+		for _, rs := range j.spaces[s] {
 			if f := l.facts[rs.Rule]; f.decides != nil && !f.reached && len(rs.Remote) > 0 && rs.Protocols != 0 {
 				open = append(open, rs)
 			}
 		}
 	}
-	l.partitionOpen(t, d, -1, 0, open, &spaces, func(f *ruleFacts, _ *context) { f.reached = true })
+	l.partitionOpen(j.t, j.d, -1, 0, open, &j.spaces, func(c *context) { j.reached = append(j.reached, c.rs.Rule) })
 }
 
 // layerID names a layer's rules: its NSG, or the VNet whose admin rules it holds.
@@ -215,7 +328,7 @@ const openLimit = 4
 
 // partitionOpen finds which open rules are the match of their layer somewhere (slot only is 1
 // + the layer judged alone, or 0 for all layers), and calls found for each.
-func (l *linter) partitionOpen(t engine.Target, d model.Direction, slot, only int, open []engine.RuleSpace, spaces *[3][]engine.RuleSpace, found func(*ruleFacts, *context)) {
+func (l *linter) partitionOpen(t engine.Target, d model.Direction, slot, only int, open []engine.RuleSpace, spaces *[3][]engine.RuleSpace, found func(*context)) {
 	if len(open) == 0 {
 		return
 	}
@@ -231,7 +344,7 @@ func (l *linter) partitionOpen(t engine.Target, d model.Direction, slot, only in
 		for _, ds := range p.decisions {
 			for s, r := range ds[0].Matched {
 				if r != nil && (slot < 0 || s == slot) {
-					found(l.fact(r), &context{t, d, s, spaceOf(s, r)})
+					found(&context{t, d, s, spaceOf(s, r)})
 				}
 			}
 		}
@@ -298,36 +411,48 @@ func ruleNames(rs []*model.Rule) string {
 	return shortList(names, 5)
 }
 
-// rules reports, rule by rule, the ones that can never decide a flow, and why.
+// rules reports, rule by rule, the ones that can never decide a flow, and why. Naming the
+// rules that decide instead takes a partition each: those run in parallel, the findings keep
+// the rules' order.
 func (l *linter) rules() {
 	rules, nsgs := l.owned()
-	for i, r := range rules {
-		f, n := l.facts[r], nsgs[i]
-		if f == nil || !f.applies {
-			continue // its NSG is attached to nothing, or an admin rule of no VNet: reported elsewhere
-		}
-		add := func(kind, msg string, related []*model.Rule) {
-			l.out = append(l.out, Finding{Kind: kind, Severity: Warning, NSG: n, Rule: r, Related: related, Subject: subject(r, n), Pos: r.Pos, Message: msg})
-		}
-		local, remote := "destination", "source"
-		if r.Direction == model.Outbound {
-			local, remote = remote, local
-		}
-		switch {
-		case !f.local:
-			add(KindMatchesNone, fmt.Sprintf("matches no flow: its %s holds none of the %d NIC address(es) it applies to", local, f.nics), nil)
-		case f.nonEmpty == nil:
-			add(KindMatchesNone, fmt.Sprintf("matches no flow: its %s resolves to no address for the NICs it applies to%s", remote, l.emptyWhy(r, remote)), nil)
-		case f.decides == nil:
-			c := f.nonEmpty
-			cover := deciders(c, c.slot+1, boxOf(c.rs), r)
-			add(KindShadowed, fmt.Sprintf("can never decide a flow: %s, of higher priority, match every flow it matches", ruleNames(cover)), cover)
-		case !f.reached:
-			c := f.decides
-			first := deciders(c, 0, boxOf(c.rs), r)
-			add(KindUnreachable, fmt.Sprintf("is never evaluated for its flows: on every NIC it applies to, %s decide them first", l.withLayers(first, c)), first)
+	out := make([]*Finding, len(rules))
+	parallel(l.workers, len(rules), func(i int) { out[i] = l.rule(rules[i], nsgs[i]) })
+	for _, f := range out {
+		if f != nil {
+			l.out = append(l.out, *f)
 		}
 	}
+}
+
+// rule is the finding about one rule, or nil. It only reads the linter.
+func (l *linter) rule(r *model.Rule, n *model.NSG) *Finding {
+	f := l.facts[r]
+	if f == nil || !f.applies {
+		return nil // its NSG is attached to nothing, or an admin rule of no VNet: reported elsewhere
+	}
+	add := func(kind, msg string, related []*model.Rule) *Finding {
+		return &Finding{Kind: kind, Severity: Warning, NSG: n, Rule: r, Related: related, Subject: subject(r, n), Pos: r.Pos, Message: msg}
+	}
+	local, remote := "destination", "source"
+	if r.Direction == model.Outbound {
+		local, remote = remote, local
+	}
+	switch {
+	case !f.local:
+		return add(KindMatchesNone, fmt.Sprintf("matches no flow: its %s holds none of the %d NIC address(es) it applies to", local, f.nics), nil)
+	case f.nonEmpty == nil:
+		return add(KindMatchesNone, fmt.Sprintf("matches no flow: its %s resolves to no address for the NICs it applies to%s", remote, l.emptyWhy(r, remote)), nil)
+	case f.decides == nil:
+		c := f.nonEmpty
+		cover := deciders(c, c.slot+1, boxOf(c.rs), r)
+		return add(KindShadowed, fmt.Sprintf("can never decide a flow: %s, of higher priority, match every flow it matches", ruleNames(cover)), cover)
+	case !f.reached:
+		c := f.decides
+		first := deciders(c, 0, boxOf(c.rs), r)
+		return add(KindUnreachable, fmt.Sprintf("is never evaluated for its flows: on every NIC it applies to, %s decide them first", l.withLayers(first, c)), first)
+	}
+	return nil
 }
 
 // emptyWhy says why a side resolves to nothing: an ASG without members, Internet under a
@@ -448,18 +573,27 @@ func (l *linter) exposure() {
 	}
 	found := map[key]*exp{}
 	var order []key
-	for _, t := range l.e.Targets() {
-		vm := t.IPConfig().NIC.VM
-		if vm.PowerState != model.Running {
-			continue
-		}
-		inet := fromRanges(t.Internet())
-		if len(inet) == 0 {
-			continue
+	// The partitions run in parallel; the findings are gathered in the targets' order.
+	targets := l.e.Targets()
+	regions := make([][]Region, len(targets))
+	parallel(l.workers, len(targets), func(i int) {
+		t := targets[i]
+		if t.IPConfig().NIC.VM.PowerState != model.Running {
+			return
 		}
 		space := Everything()
-		space.Protocols, space.Remote = ProtocolSet(model.TCP, model.UDP), AddrSet{inet}
-		for _, r := range Partition(t, model.Inbound, space) {
+		space.Protocols, space.Remote = ProtocolSet(model.TCP, model.UDP), AddrSet{fromRanges(t.Internet())}
+		if len(space.Remote.s) > 0 {
+			regions[i] = Partition(t, model.Inbound, space)
+		}
+	})
+	for i, t := range targets {
+		if len(regions[i]) == 0 {
+			continue
+		}
+		vm := t.IPConfig().NIC.VM
+		inet := fromRanges(t.Internet())
+		for _, r := range regions[i] {
 			if r.Access != model.Allow {
 				continue
 			}
