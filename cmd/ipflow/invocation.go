@@ -8,6 +8,7 @@ import (
 
 	"ipflow/analysis"
 	"ipflow/engine"
+	"ipflow/model"
 )
 
 // invocation is one run of a subcommand: its streams and, when ipflow serve runs it for an SSH
@@ -72,6 +73,36 @@ func (c *invocation) open(cmd, path string) (io.ReadCloser, error) {
 		return nil, fmt.Errorf("%s: files on the server cannot be read over ssh; name it - and send the file on standard input (ssh … %s … - < FILE)", quote(path), cmd)
 	}
 	return os.Open(path)
+}
+
+// maxServedInput bounds a flows file or change set a session sends on standard input. Parsing
+// holds about 25 times its size (8 MiB of flows peaked at 190 MB in the server), and up to
+// --max-sessions sessions may parse at once.
+const maxServedInput = 8 << 20
+
+// inputLimit is the most an input file may hold: limit locally, less over ssh.
+func (c *invocation) inputLimit(limit int64) int64 {
+	if c.served != nil {
+		return min(limit, maxServedInput)
+	}
+	return limit
+}
+
+// readInput reads an input file opened with open, refusing one over limit bytes (inputLimit).
+func (c *invocation) readInput(f io.Reader, name string, limit int64) ([]byte, error) {
+	limit = c.inputLimit(limit)
+	data, err := io.ReadAll(io.LimitReader(f, limit+1))
+	if err != nil {
+		return nil, fmt.Errorf("cannot read %s: %v", model.Printable(name), err)
+	}
+	if int64(len(data)) > limit {
+		where := ""
+		if c.served != nil {
+			where = " over ssh"
+		}
+		return nil, fmt.Errorf("%s: an input file is limited to %d MiB%s", model.Printable(name), limit>>20, where)
+	}
+	return data, nil
 }
 
 // told passes a verdict to the audit hook, if any.

@@ -314,3 +314,24 @@ func TestServedErrorsAreEscapedAndSaidOnce(t *testing.T) {
 		}
 	}
 }
+
+// Over ssh a flows file or change set on standard input is limited to 8 MiB: parsing holds
+// about 25 times its size, and many sessions may parse at once.
+func TestServedInputFilesAreBounded(t *testing.T) {
+	env, err := model.Load(fixtures.Sample()...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	eng := engine.Compile(env)
+	big := strings.Repeat("# a comment line, long enough to make the file big quickly ........\n", (8<<20)/60)
+	for _, args := range [][]string{
+		{"test", "-"},
+		{"verify", "--what-if", "-", "--vm", "web-01", "--direction", "inbound", "--protocol", "tcp", "--local", "10.0.1.4:443", "--remote", "1.2.3.4:5"},
+	} {
+		var out, errb bytes.Buffer
+		code := serveRunner(context.Background(), server.Command{Args: args, Stdin: strings.NewReader(big), Stdout: &out, Stderr: &errb, Engine: eng})
+		if code != 2 || !strings.Contains(errb.String(), "limited to 8 MiB over ssh") {
+			t.Errorf("%s with %d MiB on stdin: exit %d, stderr %q", args[0], len(big)>>20, code, errb.String())
+		}
+	}
+}

@@ -169,13 +169,10 @@ func readFlowsFiles(c *invocation, names []string) ([]model.Source, error) {
 			}
 			return nil, err
 		}
-		data, err := io.ReadAll(io.LimitReader(f, maxFlowsFile+1))
+		data, err := c.readInput(f, name, maxFlowsFile)
 		f.Close()
 		if err != nil {
-			return nil, fmt.Errorf("cannot read %s: %v", model.Printable(name), err)
-		}
-		if len(data) > maxFlowsFile {
-			return nil, fmt.Errorf("%s: a flows file is limited to %d MiB", model.Printable(name), maxFlowsFile>>20)
+			return nil, err
 		}
 		srcs = append(srcs, model.Source{Name: name, Data: data})
 	}

@@ -36,15 +36,15 @@ func (w *whatIfFlag) apply(c *invocation, cmd string, eng *engine.Engine) (*engi
 			fmt.Fprintf(c.stderr, "ipflow %s: --what-if: %v\n", cmd, err)
 			return nil, nil, 2
 		}
-		data, err := io.ReadAll(io.LimitReader(f, 64<<20))
-		f.Close()
-		if err != nil {
-			fmt.Fprintf(c.stderr, "ipflow %s: --what-if %s: %v\n", cmd, quote(p), err)
-			return nil, nil, 2
-		}
 		name := p
 		if p == "-" {
 			name = "<stdin>"
+		}
+		data, err := c.readInput(f, name, 64<<20)
+		f.Close()
+		if err != nil {
+			fmt.Fprintf(c.stderr, "ipflow %s: --what-if: %v\n", cmd, err)
+			return nil, nil, 2
 		}
 		srcs = append(srcs, model.Source{Name: name, Data: data})
 	}
