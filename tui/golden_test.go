@@ -65,6 +65,8 @@ func TestGolden(t *testing.T) {
 		{name: "verdict_step_in_full", start: Start{Flow: &deny}, keys: []string{"i"}},
 		{name: "nsg_table", start: Start{Flow: &deny}, keys: []string{"r"}},
 		{name: "nsg_table_rule_in_full", start: Start{Flow: &deny}, keys: []string{"r", "i"}},
+		{name: "nsg_table_search_typing", start: Start{Flow: &deny}, keys: []string{"r", "/"}, text: "443"},
+		{name: "nsg_table_search_kept", start: Start{Flow: &deny}, keys: []string{"r", "/"}, text: "Vnet", after: []string{"enter", "n"}},
 		{name: "nsg_table_never_reached", start: Start{Flow: &deny}, keys: []string{"G", "r"}},
 		{name: "nsg_table_expanded", start: Start{Flow: &deny}, keys: []string{"r", "g", "down", "down", "down", "enter"}},
 		{name: "effective_rules", start: Start{VM: "app-01"}, keys: []string{"r"}},

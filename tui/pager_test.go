@@ -74,3 +74,56 @@ func TestStepInFull(t *testing.T) {
 		}
 	}
 }
+
+// The rule table searches with the chain's search: the same query matches the same rules,
+// n/N move between them, enter keeps it, esc clears it and then goes back.
+func TestRuleTableSearch(t *testing.T) {
+	flow := denyFlow()
+	for _, q := range []string{"443", "vnet", "10.0.1.4", "650", "internet", "nomatch"} {
+		m := sized(sampleEngine(t), Start{Flow: &flow}, 80, 24)
+		m = send(t, m, "G", "r") // the table of the last NSG of the chain
+		rs := topOf(m).(*rulesScreen)
+		m = send(t, m, "/")
+		if !topOf(m).typing() {
+			t.Fatal("/ does not start typing a search in the table")
+		}
+		m = typeText(m, q)
+		// Every rule row the chain's matcher accepts is a match, and nothing else.
+		want := newRuleMatcher(q)
+		for i, r := range rs.rows {
+			if got := rs.matched(i); r.rule != nil && got != want.match(r.rule) || r.rule == nil && got {
+				t.Fatalf("%q: row %d (%v) matched %v", q, i, r.rule, got)
+			}
+		}
+		if len(rs.matches) > 0 && !rs.matched(rs.sel) {
+			t.Fatalf("%q: the selection %d is not on a match %v", q, rs.sel, rs.matches)
+		}
+		m = send(t, m, "enter")
+		if topOf(m).typing() {
+			t.Fatal("enter does not keep the search")
+		}
+		if len(rs.matches) > 1 {
+			first := rs.sel
+			m = send(t, m, "n")
+			if rs.sel == first || !rs.matched(rs.sel) {
+				t.Fatalf("%q: n went from %d to %d", q, first, rs.sel)
+			}
+			m = send(t, m, "N")
+			if rs.sel != first {
+				t.Fatalf("%q: N went back to %d, want %d", q, rs.sel, first)
+			}
+		}
+		if len(rs.matches) == 0 {
+			mustContain(t, m, "0 matches")
+		}
+		m = send(t, m, "esc")
+		if screenOf(m) != "rules" || rs.query != "" {
+			t.Fatalf("%q: esc with a kept search: screen %q, query %q", q, screenOf(m), rs.query)
+		}
+		m = send(t, m, "esc")
+		if screenOf(m) != "verdict" {
+			t.Fatalf("%q: second esc: screen %q", q, screenOf(m))
+		}
+	}
+}
+

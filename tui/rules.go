@@ -47,23 +47,25 @@ type rline struct {
 // NSGs in evaluation order, per direction). enter expands a rule's tags and ASGs to their
 // prefixes and where they come from, for the NIC the table was opened for.
 type rulesScreen struct {
-	c      *ctx
-	nsg    string // the NSG the table shows, for hand edits in the what-if (ruleedit.go); "" else
-	crumb  string
-	title  string
-	ex     *effective.Expander
-	rows   []rrow
-	open   map[int]bool // rows expanded
-	lines  []rline
-	linesW int
-	list   scroller
-	sel    int // selected row
-	nameW  int
-	exp    map[int][]string // expansion text of open rows at linesW
+	c          *ctx
+	nsg        string // the NSG the table shows, for hand edits in the what-if (ruleedit.go); "" else
+	crumb      string
+	title      string
+	ex         *effective.Expander
+	rows       []rrow
+	open       map[int]bool // rows expanded
+	lines      []rline
+	linesW     int
+	list       scroller
+	sel        int // selected row
+	nameW      int
+	exp        map[int][]string // expansion text of open rows at linesW
+	ruleSearch                  // / in the table, the chain's search
 }
 
 func newRulesScreen(c *ctx, crumb, title string, ex *effective.Expander, groups []ruleGroup, focus *model.Rule) *rulesScreen {
-	s := &rulesScreen{c: c, crumb: crumb, title: title, ex: ex, open: map[int]bool{}, sel: -1, nameW: 8}
+	s := &rulesScreen{c: c, crumb: crumb, title: title, ex: ex, open: map[int]bool{}, sel: -1, nameW: 8,
+		ruleSearch: newRuleSearch()}
 	dir := ""
 	for _, g := range groups {
 		if g.direction != dir {
@@ -103,14 +105,42 @@ func newRulesScreen(c *ctx, crumb, title string, ex *effective.Expander, groups 
 
 func (s *rulesScreen) crumbs() []string { return []string{s.crumb} }
 
-func (s *rulesScreen) typing() bool { return false }
+func (s *rulesScreen) typing() bool { return s.searching }
+
+// setQuery applies a search to the table's rules (the chain's search: ruleSearch).
+func (s *rulesScreen) setQuery(q string) {
+	s.setRuleQuery(q, len(s.rows), func(i int) *model.Rule { return s.rows[i].rule })
+}
+
+// jumpMatch selects the next matching rule after row from (at it too when here) in direction d.
+func (s *rulesScreen) jumpMatch(from, d int, here bool) {
+	if i := s.nextMatch(from, d, here); i >= 0 {
+		s.sel = i
+		s.layout(max(s.linesW, 1))
+		for j, l := range s.lines {
+			if int(l.row) == i && l.part == 0 {
+				s.list.cursor = j
+				break
+			}
+		}
+	}
+}
 
 func (s *rulesScreen) help() help.KeyMap {
 	k := s.c.keys
+	if s.searching {
+		keep, clear := with(k.Keep, "enter", "keep search"), with(k.Clear, "esc", "clear search")
+		return helpMap{short: []key.Binding{keep, clear, k.Force}, full: [][]key.Binding{{keep, clear, k.Force}}}
+	}
+	short := []key.Binding{with(k.Down, "↑/↓", "move"), k.Expand, k.Search, k.Back, k.Help, k.Quit}
+	if s.query != "" {
+		short = []key.Binding{k.NextMatch, k.PrevMatch, with(k.Back, "esc", "clear search"), k.Expand, k.Help, k.Quit}
+	}
 	return helpMap{
-		short: []key.Binding{with(k.Down, "↑/↓", "move"), k.Expand, k.Back, k.Help, k.Quit},
+		short: short,
 		full: [][]key.Binding{
 			{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom},
+			{k.Search, k.NextMatch, k.PrevMatch},
 			{k.Expand, with(k.Full, "i", "rule in full"), k.Back, k.Warnings},
 			{k.AddRule, k.EditRule, k.DeleteRule},
 			{k.Help, k.Quit, k.Force},
@@ -119,14 +149,30 @@ func (s *rulesScreen) help() help.KeyMap {
 }
 
 func (s *rulesScreen) update(m *Model, msg tea.Msg) tea.Cmd {
+	k := s.c.keys
+	if s.searching {
+		if s.searchKey(m, msg, k) {
+			s.setQuery(s.search.Value())
+			s.jumpMatch(s.sel, 1, true)
+		}
+		return nil
+	}
 	km, ok := msg.(tea.KeyPressMsg)
 	if !ok {
 		return nil
 	}
-	k := s.c.keys
 	switch {
+	case key.Matches(km, k.Back) && s.query != "":
+		s.clearSearch()
+		s.setQuery("")
 	case key.Matches(km, k.Back):
 		m.pop()
+	case key.Matches(km, k.Search):
+		s.startSearch()
+	case s.query != "" && key.Matches(km, k.NextMatch):
+		s.jumpMatch(s.sel, 1, false)
+	case s.query != "" && key.Matches(km, k.PrevMatch):
+		s.jumpMatch(s.sel, -1, false)
 	case key.Matches(km, k.Expand):
 		if s.sel >= 0 {
 			s.open[s.sel] = !s.open[s.sel]
@@ -251,6 +297,12 @@ func (s *rulesScreen) view(w, h int) ([]string, *tea.Cursor) {
 	for _, l := range wrap(s.title, w, 2) {
 		lines = append(lines, st.Title.Render(l))
 	}
+	searchLine, x := s.searchLine(st, w)
+	var cur *tea.Cursor
+	if s.searching {
+		cur = tea.NewCursor(x, len(lines))
+	}
+	lines = append(lines, searchLine...)
 	detail := s.detail(w)
 	listH := h - len(lines) - 1 - len(detail)
 	if listH < 3 {
@@ -271,7 +323,7 @@ func (s *rulesScreen) view(w, h int) ([]string, *tea.Cursor) {
 		lines = append(lines, s.line(s.lines[i], w, nameW, restW))
 	}
 	lines = block(lines, h-len(detail))
-	return append(lines, detail...), nil
+	return append(lines, detail...), cur
 }
 
 func (s *rulesScreen) line(l rline, w, nameW, restW int) string {
@@ -295,7 +347,14 @@ func (s *rulesScreen) line(l rline, w, nameW, restW int) string {
 		open = "−"
 	}
 	proto := rule.Protocol.String()
-	line := open + " " + fitLeft(itoa(rule.Priority), 5) + " " + fit(safe(rule.Name), nameW) + " " +
+	gutter, name := " ", fit(safe(rule.Name), nameW)
+	if s.matched(int(l.row)) {
+		gutter = "»" // a search match, readable without colour
+		if int(l.row) != s.sel {
+			name = st.Match.Render(name)
+		}
+	}
+	line := open + gutter + fitLeft(itoa(rule.Priority), 5) + " " + name + " " +
 		fit(rule.Access.String(), 11) + " " + fit(proto, 4) + " " + trunc(describeSide(rule.Source)+" → "+describeSide(rule.Destination), restW)
 	if int(l.row) == s.sel {
 		return st.Selected.Render(fit(line, w))

@@ -66,11 +66,7 @@ type verdictScreen struct {
 	list    scroller
 	sel     int // the selected row (a rule row when there is one), kept across layouts
 
-	search    input
-	searching bool   // keys go to the search
-	query     string // the applied search, lower-cased
-	matches   []int  // rule rows that match the query, in order
-	isMatch   []bool // per row
+	ruleSearch // / in the chain
 }
 
 func newVerdict(c *ctx, res *engine.Result) *verdictScreen {
@@ -119,7 +115,7 @@ func newVerdict(c *ctx, res *engine.Result) *verdictScreen {
 		s.sel = s.nextRuleRow(-1, 1)
 	}
 	s.list.selectable = func(i int) bool { return s.lines[i].part == 0 && s.rows[s.lines[i].row].kind == rowRule }
-	s.search = input{placeholder: "rule name, priority, address or port", limit: 200}
+	s.ruleSearch = newRuleSearch()
 	return s
 }
 
@@ -297,24 +293,7 @@ func (s *verdictScreen) jumpLayer(d int) {
 func (s *verdictScreen) update(m *Model, msg tea.Msg) tea.Cmd {
 	k := s.c.keys
 	if s.searching {
-		if km, ok := msg.(tea.KeyPressMsg); ok {
-			switch {
-			case key.Matches(km, k.Keep):
-				s.searching = false
-				s.search.Blur()
-				if s.query != "" && len(s.matches) == 0 {
-					m.setStatus("no rule matches \""+safe(s.query)+"\"", true)
-				}
-				return nil
-			case key.Matches(km, k.Clear):
-				s.searching = false
-				s.search.Blur()
-				s.search.SetValue("")
-				s.setQuery("")
-				return nil
-			}
-		}
-		if s.search.Update(msg, k) {
+		if s.searchKey(m, msg, k) {
 			s.setQuery(s.search.Value())
 			s.jumpMatch(s.sel, 1, true)
 		}
@@ -326,7 +305,7 @@ func (s *verdictScreen) update(m *Model, msg tea.Msg) tea.Cmd {
 	}
 	switch {
 	case key.Matches(km, k.Back) && s.query != "":
-		s.search.SetValue("")
+		s.clearSearch()
 		s.setQuery("")
 	case key.Matches(km, k.Back), key.Matches(km, k.Edit):
 		m.pop()
@@ -345,9 +324,7 @@ func (s *verdictScreen) update(m *Model, msg tea.Msg) tea.Cmd {
 			m.push(newPager(s.c, "step", s.detail))
 		}
 	case key.Matches(km, k.Search):
-		s.searching = true
-		s.search.Focus()
-		s.search.SelectAll()
+		s.startSearch()
 	case s.query != "" && key.Matches(km, k.NextMatch):
 		s.jumpMatch(s.sel, 1, false)
 	case s.query != "" && key.Matches(km, k.PrevMatch):
@@ -394,50 +371,19 @@ func (s *verdictScreen) update(m *Model, msg tea.Msg) tea.Cmd {
 // setQuery applies a search: rules whose name contains it, whose priority starts with it, or
 // (for an address or a port) whose sides hold it.
 func (s *verdictScreen) setQuery(q string) {
-	q = strings.ToLower(strings.TrimSpace(q))
-	if q == s.query {
-		return
-	}
-	s.query = q
-	s.matches = s.matches[:0]
-	if s.isMatch == nil {
-		s.isMatch = make([]bool, len(s.rows))
-	}
-	clear(s.isMatch)
-	if q == "" {
-		return
-	}
-	m := newRuleMatcher(q)
-	for i, r := range s.rows {
-		if r.kind == rowRule && m.match(s.res.Layers[r.layer].Rules()[r.rule]) {
-			s.matches = append(s.matches, i)
-			s.isMatch[i] = true
+	s.setRuleQuery(q, len(s.rows), func(i int) *model.Rule {
+		if r := s.rows[i]; r.kind == rowRule {
+			return s.res.Layers[r.layer].Rules()[r.rule]
 		}
-	}
+		return nil
+	})
 }
 
 // jumpMatch selects the next match after row from (at it too when here) in direction d.
 func (s *verdictScreen) jumpMatch(from, d int, here bool) {
-	if len(s.matches) == 0 {
-		return
+	if i := s.nextMatch(from, d, here); i >= 0 {
+		s.selectRow(i)
 	}
-	if d > 0 {
-		for _, r := range s.matches {
-			if r > from || here && r == from {
-				s.selectRow(r)
-				return
-			}
-		}
-		s.selectRow(s.matches[0]) // wrap around
-		return
-	}
-	for i := len(s.matches) - 1; i >= 0; i-- {
-		if s.matches[i] < from {
-			s.selectRow(s.matches[i])
-			return
-		}
-	}
-	s.selectRow(s.matches[len(s.matches)-1])
 }
 
 // copyText is the plain-text summary `y` copies: the engine's summary and its notes.
@@ -483,16 +429,9 @@ func (s *verdictScreen) view(w, h int) ([]string, *tea.Cursor) {
 	st := s.c.st
 	var cur *tea.Cursor
 	banner := s.banner(w)
-	var searchLine []string
-	if s.searching || s.query != "" {
-		text, x := s.search.View(max(w-24, 1), st.Choice, st.Faint)
-		count := st.Dim.Render("  " + plural(len(s.matches), "match", "matches"))
-		if s.searching {
-			searchLine = []string{st.Focus.Render("/ ") + text + count}
-			cur = tea.NewCursor(2+x, len(banner))
-		} else {
-			searchLine = []string{st.Dim.Render("/ ") + text + count + st.Faint.Render("  n/N next/prev · esc clears")}
-		}
+	searchLine, x := s.searchLine(st, w)
+	if s.searching {
+		cur = tea.NewCursor(x, len(banner))
 	}
 	// The step panel in full when it fits beside three lines of chain, else in two lines; then
 	// the banner gives up its notes, the target, the layer and the rule, never the flow.
@@ -679,7 +618,7 @@ func (s *verdictScreen) line(l vline, w, nameW, resW int) string {
 	if mk := s.c.ruleMark(lt.Layer, rule); mk != "" {
 		gutter = mk // added (+) or replaced (~) by the what-if
 	}
-	if s.query != "" && s.isMatch[l.row] {
+	if s.matched(int(l.row)) {
 		gutter = "»" // a search match, readable without colour
 	}
 	prio := fitLeft(itoa(rule.Priority), 5)
@@ -698,7 +637,7 @@ func (s *verdictScreen) line(l vline, w, nameW, resW int) string {
 		}
 		return st.Selected.Render(fit(plain, w))
 	}
-	if s.query != "" && s.isMatch[l.row] {
+	if s.matched(int(l.row)) {
 		name = st.Match.Render(name)
 		gutter = st.Match.Render(gutter)
 	}
