@@ -126,4 +126,3 @@ func TestRuleTableSearch(t *testing.T) {
 		}
 	}
 }
-
