@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -20,6 +21,17 @@ var servedCommands = []string{"verify", "rules", "reach", "lint", "test", "versi
 // serveRunner runs a command session's subcommand in-process, with the session's streams and
 // the server's estate: the same code as on the command line.
 func serveRunner(ctx context.Context, c server.Command) int {
+	for _, a := range c.Args[1:] {
+		if a == "--" {
+			break
+		}
+		// The flag sets a process-wide limit (the server's own was taken at start), and a
+		// session reads no files anyway.
+		if name, _, _ := strings.Cut(strings.TrimLeft(a, "-"), "="); strings.HasPrefix(a, "-") && name == "max-file-size" {
+			fmt.Fprintf(c.Stderr, "ipflow %s: --max-file-size is not available over ssh: a session reads no files on the server\n", c.Args[0])
+			return 2
+		}
+	}
 	inv := &invocation{ctx: ctx, stdin: c.Stdin, stdout: c.Stdout, stderr: c.Stderr, served: c.Engine, verdict: c.Verdict}
 	return runIn(inv, c.Args)
 }

@@ -335,3 +335,23 @@ func TestServedInputFilesAreBounded(t *testing.T) {
 		}
 	}
 }
+
+// --max-file-size sets a process-wide limit: a session may not change the server's.
+func TestServedSessionsCannotSetTheMaxFileSize(t *testing.T) {
+	env, err := model.Load(fixtures.Sample()...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := maxFileSize.Load()
+	for _, flag := range []string{"--max-file-size", "-max-file-size", "--max-file-size=1", "-max-file-size=1"} {
+		args := []string{"verify", flag, "1", "--vm", "web-01", "--direction", "inbound", "--protocol", "tcp", "--local", "10.0.1.4:443", "--remote", "1.2.3.4:5"}
+		if strings.Contains(flag, "=") {
+			args = append(args[:2], args[3:]...)
+		}
+		var out, errb bytes.Buffer
+		code := serveRunner(context.Background(), server.Command{Args: args, Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errb, Engine: engine.Compile(env)})
+		if code != 2 || !strings.Contains(errb.String(), "--max-file-size is not available over ssh") || maxFileSize.Load() != before {
+			t.Errorf("%s: exit %d, stderr %q, max file size %d (was %d)", flag, code, errb.String(), maxFileSize.Load(), before)
+		}
+	}
+}
