@@ -687,8 +687,97 @@ func (s *lintScreen) jump(m *Model, f analysis.Finding) {
 			gs = append(gs, g)
 		}
 		m.push(newRulesScreen(s.c, "admin rules", "Security admin rules of the estate", nil, gs, f.Rule))
+	case len(f.VMs) > 0:
+		// Exposure without a rule (no NSG at all): the first exposed VM's effective rules.
+		if vm := findVM(env, f.VMs[0]); vm != nil && vm.PrimaryNIC() != nil {
+			m.openEffective(vm, vm.PrimaryNIC())
+			m.setStatus(safe(f.Subject)+" "+safe(f.Message), true)
+			return
+		}
+		m.push(newPager(s.c, "finding", s.findingText(f)))
 	default:
-		m.setStatus("no rule to go to: "+safe(f.Subject)+" (see "+safe(f.Pos.String())+")", false)
+		// An ASG or a service tag: the finding whole, with what the estate holds of it.
+		m.push(newPager(s.c, "finding", s.findingText(f)))
+	}
+}
+
+// findingText is a finding without a rule in full: what, where, why, and for an ASG its
+// members and the rules naming it, for a service tag its prefixes and the rules naming it.
+func (s *lintScreen) findingText(f analysis.Finding) func(w int) []string {
+	st := s.c.st
+	env := s.c.env
+	var body []string
+	uses := func(match func(model.Side) bool) {
+		n := 0
+		for _, nsg := range env.NSGs {
+			for _, r := range nsg.Rules {
+				if match(r.Source) || match(r.Destination) {
+					body = append(body, "  NSG "+safe(nsg.Name)+": "+safe(r.Name)+" · "+describeRule(r))
+					n++
+				}
+			}
+		}
+		for _, a := range env.AdminRules {
+			if match(a.Source) || match(a.Destination) {
+				body = append(body, "  admin rule "+safe(a.Name)+" · "+describeRule(&a.Rule))
+				n++
+			}
+		}
+		if n == 0 {
+			body = append(body, "  none")
+		}
+	}
+	switch f.Kind {
+	case analysis.KindEmptyASG:
+		for _, g := range env.ASGs {
+			if "ASG "+safe(g.Name) != f.Subject {
+				continue
+			}
+			body = append(body, plural(len(g.Members), "member", "members"), "Rules naming it:")
+			uses(func(sd model.Side) bool {
+				for _, a := range sd.ASGs {
+					if a == g {
+						return true
+					}
+				}
+				return false
+			})
+		}
+	case analysis.KindUnusedTag:
+		for name, prefixes := range env.ServiceTags {
+			if "service tag "+safe(name) != f.Subject {
+				continue
+			}
+			body = append(body, "Prefixes ("+itoa(len(prefixes))+"):")
+			for _, p := range prefixes {
+				body = append(body, "  "+p.String())
+			}
+			body = append(body, "Rules naming it:")
+			uses(func(sd model.Side) bool {
+				for _, a := range sd.Addresses {
+					if a.Kind == model.TagAddress && a.Tag == name {
+						return true
+					}
+				}
+				return false
+			})
+		}
+	}
+	pos := f.Pos.String()
+	if pos == "" {
+		pos = "(estate)"
+	}
+	return func(w int) []string {
+		var out []string
+		for _, l := range wrap(f.Severity.String()+" · "+f.Kind+" · "+safe(f.Subject), w, 2) {
+			out = append(out, st.Title.Render(l))
+		}
+		out = append(out, wrap(safe(f.Message), w, 2)...)
+		out = append(out, wrap("in "+safe(pos), w, 2)...)
+		for _, l := range body {
+			out = append(out, wrap(l, w, 4)...)
+		}
+		return out
 	}
 }
 

@@ -1,12 +1,15 @@
 package tui
 
 import (
+	"strings"
 	"testing"
 
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/exp/golden"
 
 	"ipflow/analysis"
+	"ipflow/engine"
+	"ipflow/fixtures"
 	"ipflow/model"
 )
 
@@ -131,8 +134,8 @@ func TestLintViewJumpsToTheRule(t *testing.T) {
 		s.lines = nil
 		mm := send(t, m, "enter")
 		if f.Rule == nil {
-			if screenOf(mm) != "lint" {
-				t.Fatalf("a finding without a rule opened %q", screenOf(mm))
+			if screenOf(mm) == "lint" {
+				t.Fatalf("finding %q without a rule opened nothing", f.Line())
 			}
 			continue
 		}
@@ -148,6 +151,55 @@ func TestLintViewJumpsToTheRule(t *testing.T) {
 	}
 	if !jumped {
 		t.Fatal("no finding with a rule in the sample")
+	}
+}
+
+// A lint finding without a rule opens something useful: an ASG's or a tag's finding in full
+// with what the estate holds of it, an exposure without any NSG the VM's effective rules.
+func TestLintFindingWithoutARule(t *testing.T) {
+	var srcs []model.Source
+	for _, src := range fixtures.Sample() {
+		data := strings.Replace(string(src.Data), `"Storage.WestEurope" = [`, `"Unused.Tag" = ["198.51.100.0/24"]
+"Storage.WestEurope" = [`, 1)
+		data += "\n[[asg]]\nname = \"empty-grp\"\n"
+		srcs = append(srcs, model.Source{Name: src.Name, Data: []byte(data)})
+	}
+	env, err := model.Load(srcs...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	eng := engine.Compile(env)
+	m := sized(eng, Start{}, MinWidth, MinHeight)
+	m = send(t, m, "L")
+	s := topOf(m).(*lintScreen)
+	wants := map[string][]string{
+		analysis.KindEmptyASG:  {"note · empty-asg · ASG empty-grp", "has no members", "0 members", "Rules naming it:", "none"},
+		analysis.KindUnusedTag: {"service tag Unused.Tag", "is declared but no rule names it", "Prefixes (1):", "198.51.100.0/24"},
+		analysis.KindExposure:  {"Effective security rules of jump-01-nic"},
+	}
+	for i, f := range s.fs {
+		want, ok := wants[f.Kind]
+		if !ok || f.Rule != nil {
+			continue
+		}
+		delete(wants, f.Kind)
+		s.cur = i
+		s.lines = nil
+		mm := send(t, m, "enter")
+		seen := joined(mm)
+		for range 10 {
+			mm = send(t, mm, "pgdown")
+			checkFrame(t, mm, MinWidth, MinHeight)
+			seen += " " + joined(mm)
+		}
+		for _, w := range want {
+			if !strings.Contains(seen, w) {
+				t.Fatalf("finding %q opened %q without %q:\n%s", f.Line(), screenOf(mm), w, seen)
+			}
+		}
+	}
+	if len(wants) > 0 {
+		t.Fatalf("no findings of kinds %v", wants)
 	}
 }
 
