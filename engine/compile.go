@@ -120,7 +120,8 @@ func (t *target) plan() {
 
 func (t *target) inASG(a *model.ASG) bool { return slices.Contains(t.ipc.ASGs, a) }
 
-// netContext holds the address sets that depend on where a NIC sits (SPEC §3.4).
+// netContext holds the address sets that depend on where a NIC sits: its VNet, the VNets peered with it
+// (not transitively) and their on-premises prefixes.
 type netContext struct {
 	subnet   *model.Subnet
 	vnet     ipSet // VirtualNetwork for NICs in this subnet

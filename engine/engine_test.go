@@ -188,7 +188,7 @@ var (
 
 type verdictCase struct {
 	name      string
-	fact      string // the Azure fact checked, from azure-nsg-semantics.md
+	fact      string // the Azure fact checked, as its documentation states it
 	subnet    string
 	nic       string
 	extra     string
@@ -216,7 +216,7 @@ func TestVerdicts(t *testing.T) {
 		{name: "inbound: subnet denies first, NIC allow never seen", fact: "§5.1 [D3] a subnet-NSG deny means the NIC NSG is never evaluated",
 			subnet: "none", nic: allowNIC443, flow: "vm1 inbound tcp 10.0.1.4:443 13.107.21.200:60000",
 			access: model.Deny, ruleName: "defaultSecurityRules/DenyAllInBound", nsg: "subnet-nsg", appliedTo: "subnet/hub/web"},
-		{name: "inbound: both allow: the NIC NSG's rule is reported", fact: "§5.5 Proposal / SPEC §3.3: the matched rule of the last NSG evaluated (NIC inbound)",
+		{name: "inbound: both allow: the NIC NSG's rule is reported", fact: "§5.5 Proposal: the matched rule of the last NSG evaluated (NIC inbound)",
 			subnet: allowHTTPS, nic: allowNIC443, flow: "vm1 inbound tcp 10.0.1.4:443 13.107.21.200:60000",
 			access: model.Allow, ruleName: "securityRules/allow-443", nsg: "nic-nsg", appliedTo: "networkInterface/nic1"},
 		{name: "outbound: NIC denies first", fact: "§5.1 [D3] outbound: NIC NSG first; a NIC-NSG deny is final",
@@ -225,7 +225,7 @@ func TestVerdicts(t *testing.T) {
 		{name: "outbound: NIC allows, subnet denies", fact: "§5.1 [D3] 'To deny port 80 from the virtual machine, either, or both of the network security groups must have a rule that denies'",
 			subnet: denySMTPOut, nic: "none", flow: "vm1 outbound tcp 10.0.1.4:50000 13.107.21.200:25",
 			access: model.Deny, ruleName: "securityRules/deny-smtp", nsg: "subnet-nsg", appliedTo: "subnet/hub/web"},
-		{name: "outbound: both allow: the subnet NSG's rule is reported", fact: "SPEC §3.3: the last NSG evaluated (subnet outbound)",
+		{name: "outbound: both allow: the subnet NSG's rule is reported", fact: "the last NSG evaluated (subnet outbound)",
 			subnet: allowOut443, nic: "none", flow: "vm1 outbound tcp 10.0.1.4:50000 13.107.21.200:443",
 			access: model.Allow, ruleName: "securityRules/allow-out-443", nsg: "subnet-nsg", appliedTo: "subnet/hub/web"},
 
@@ -250,17 +250,17 @@ func TestVerdicts(t *testing.T) {
 		{name: "VirtualNetwork includes a directly peered VNet", fact: "§4.2 [D4][D13] peered virtual networks are in VirtualNetwork",
 			subnet: "none", flow: "vm1 inbound tcp 10.0.1.4:22 10.2.0.4:50000",
 			access: model.Allow, ruleName: "defaultSecurityRules/AllowVnetInBound", nsg: "subnet-nsg", appliedTo: "subnet/hub/web"},
-		{name: "peering is not transitive", fact: "SPEC §3.4: peering is not transitive (hub↔spoke↔leaf: leaf is not in hub's VirtualNetwork)",
+		{name: "peering is not transitive", fact: "peering is not transitive (hub↔spoke↔leaf: leaf is not in hub's VirtualNetwork)",
 			subnet: "none", flow: "vm1 inbound tcp 10.0.1.4:22 10.3.0.4:50000",
 			access: model.Deny, ruleName: "defaultSecurityRules/DenyAllInBound", nsg: "subnet-nsg", appliedTo: "subnet/hub/web"},
-		{name: "a peering declared on the other side counts", fact: "SPEC §2: declaring one side of a peering is enough (spoke declares leaf; leaf's NIC sees spoke)",
+		{name: "a peering declared on the other side counts", fact: "declaring one side of a peering is enough (spoke declares leaf; leaf's NIC sees spoke)",
 			subnet: "none", extra: "[[vm]]\nname = \"leaf-vm\"\n[[vm.nic]]\nname = \"leaf-nic\"\nprivate_ip = \"10.3.0.4\"\nsubnet = \"leaf/x\"\nnsg = \"subnet-nsg\"\n",
 			flow:   "leaf-vm inbound tcp 10.3.0.4:22 10.2.0.4:50000",
 			access: model.Allow, ruleName: "defaultSecurityRules/AllowVnetInBound", nsg: "subnet-nsg", appliedTo: "networkInterface/leaf-nic"},
 		{name: "VirtualNetwork includes the VNet's on-premises prefixes", fact: "§4.2 [D4] 'all connected on-premises address spaces'",
 			subnet: "none", flow: "vm1 inbound tcp 10.0.1.4:22 192.168.7.7:50000",
 			access: model.Allow, ruleName: "defaultSecurityRules/AllowVnetInBound", nsg: "subnet-nsg", appliedTo: "subnet/hub/web"},
-		{name: "VirtualNetwork includes a peered VNet's on-premises prefixes", fact: "SPEC §3.4: onprem_prefixes of peered VNets",
+		{name: "VirtualNetwork includes a peered VNet's on-premises prefixes", fact: "onprem_prefixes of peered VNets",
 			subnet: "none", flow: "vm1 inbound tcp 10.0.1.4:22 172.30.1.1:50000",
 			access: model.Allow, ruleName: "defaultSecurityRules/AllowVnetInBound", nsg: "subnet-nsg", appliedTo: "subnet/hub/web"},
 		{name: "VirtualNetwork includes 168.63.129.16", fact: "§4.2 [I7] VirtualNetwork includes 168.63.129.16/32",
@@ -376,7 +376,7 @@ func TestVerdicts(t *testing.T) {
 			subnet: "none",
 			extra:  "[[admin_rule]]\nname = \"allow-9100\"\npriority = 5\ndirection = \"Inbound\"\naccess = \"Allow\"\nprotocol = \"Tcp\"\nsource = \"*\"\ndestination = \"*\"\ndestination_ports = \"9100\"\n",
 			flow:   "vm1 inbound tcp 10.0.1.4:9100 13.107.21.200:50000", access: model.Deny, ruleName: "defaultSecurityRules/DenyAllInBound", nsg: "subnet-nsg", appliedTo: "subnet/hub/web"},
-		{name: "admin Allow with no NSG reports the admin rule", fact: "SPEC §3.3: if no NSG exists, the admin rule that allowed",
+		{name: "admin Allow with no NSG reports the admin rule", fact: "if no NSG exists, the admin rule that allowed",
 			extra: "[[admin_rule]]\nname = \"allow-9100\"\npriority = 5\ndirection = \"Inbound\"\naccess = \"Allow\"\nprotocol = \"Tcp\"\nsource = \"*\"\ndestination = \"*\"\ndestination_ports = \"9100\"\n",
 			flow:  "vm1 inbound tcp 10.0.1.4:9100 13.107.21.200:50000", access: model.Allow, ruleName: "securityAdminRules/allow-9100", appliedTo: "virtualNetwork/hub"},
 		{name: "admin rules apply only to their VNets", fact: "§9 [D6] admin rules apply per VNet",
@@ -396,7 +396,7 @@ func TestVerdicts(t *testing.T) {
 		{name: "a mixed admin side: none of its items", fact: "§1.6 [S9][L1]",
 			extra: "[[admin_rule]]\nname = \"mixed\"\npriority = 10\ndirection = \"Inbound\"\naccess = \"Deny\"\nprotocol = \"Tcp\"\nsource = [\"Storage.WestEurope\", \"Internet\", \"172.16.0.0/12\"]\ndestination = \"*\"\n",
 			flow:  "vm1 inbound tcp 10.0.1.4:22 10.0.5.5:50000", access: model.Allow},
-		{name: "admin rules are direction-filtered", fact: "SPEC §3.3 admin rules of the NIC's VNet, direction-filtered",
+		{name: "admin rules are direction-filtered", fact: "admin rules of the NIC's VNet, direction-filtered",
 			extra: "[[admin_rule]]\nname = \"deny-out\"\npriority = 10\ndirection = \"Outbound\"\naccess = \"Deny\"\nprotocol = \"*\"\nsource = \"*\"\ndestination = \"*\"\n",
 			flow:  "vm1 inbound tcp 10.0.1.4:1 13.107.21.200:50000", access: model.Allow},
 	}

@@ -7,7 +7,7 @@ import (
 // Verdict is the answer without the trace.
 type Verdict struct {
 	Access model.Access // Allow or Deny
-	Rule   *model.Rule  // the deciding rule (SPEC §3.3); nil when no rule decided
+	Rule   *model.Rule  // the deciding rule (the last layer's match); nil when no rule decided
 	Layer  *Layer       // the layer of the deciding rule; nil when no rule decided
 }
 
@@ -71,7 +71,8 @@ func (e *Engine) Decide(f Flow) (Verdict, error) {
 	return decide(t, &cf), nil
 }
 
-// decide walks the target's layers in order (SPEC §3.3): a Deny is final, AlwaysAllow (admin
+// decide walks the target's layers in order (admin rules, then the NSGs in Azure's order
+// for the direction): a Deny is final, AlwaysAllow (admin
 // rules only) is final, an Allow lets the next layer decide; the last match is reported.
 func decide(t *target, f *cflow) Verdict {
 	v := Verdict{Access: model.Allow}

@@ -14,7 +14,7 @@ import (
 	"ipflow/model"
 )
 
-// refDecide is a deliberately naive evaluator written straight from SPEC §3 over the model's
+// refDecide is a deliberately naive evaluator written straight from Azure's documented rules over the model's
 // types (netip.Prefix.Contains, linear scans, no compilation). The compiled engine must agree
 // with it on every flow.
 func refDecide(env *model.Environment, f engine.Flow) (model.Access, string, bool) {

@@ -56,7 +56,7 @@ type jsonRule struct {
 
 var statusNames = map[LayerStatus]string{Evaluated: "evaluated", NoNSG: "noNetworkSecurityGroup", NotReached: "notEvaluated"}
 
-// MarshalJSON writes the result in the shape of SPEC §4: Azure's access and ruleName first,
+// MarshalJSON writes the result in the shape of Network Watcher's IP flow verify: Azure's access and ruleName first,
 // then the deciding layer, the flow, and every layer with every rule tried.
 func (r *Result) MarshalJSON() ([]byte, error) {
 	out := jsonResult{

@@ -28,7 +28,8 @@ func inputErr(field, valid, problem string, args ...any) error {
 	return &InputError{Field: field, Problem: fmt.Sprintf(problem, args...), Valid: valid}
 }
 
-// resolve finds the IP configuration a flow is evaluated for (SPEC §3.2). It allocates only
+// resolve finds the IP configuration a flow is evaluated for: the named NIC, or the VM's NIC
+// whose IP configuration holds the local IP. It allocates only
 // when it fails.
 func (e *Engine) resolve(f *Flow) (*target, error) {
 	if err := f.Validate(); err != nil {

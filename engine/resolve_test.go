@@ -66,7 +66,7 @@ func TestSourcePortStarAccepted(t *testing.T) {
 }
 
 func TestNICChosenByLocalIP(t *testing.T) {
-	// SPEC §3.2: without --nic, the NIC is the one whose IP configuration holds the local IP.
+	// Without --nic, the NIC is the one whose IP configuration holds the local IP.
 	e := estate(t, "", "none", "")
 	for ip, want := range map[string]string{"10.0.1.4": "nic1/ipconfig1", "10.0.1.5": "nic1/ipconfig2", "10.0.4.4": "nic1b/ipconfig1"} {
 		res, err := e.Verify(flow(t, "vm1 outbound tcp "+ip+":5000 10.0.1.9:443"))

@@ -129,7 +129,7 @@ func TestJSON(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := string(data)
-	// SPEC §4: Azure's two fields come first.
+	// Azure's two fields (access, ruleName) come first.
 	if !strings.HasPrefix(s, `{"access":"Deny","ruleName":"defaultSecurityRules/DenyAllInBound","networkSecurityGroup":"subnet-nsg","appliedTo":"subnet/hub/web","flow":{"vm":"vm1","nic":"nic1"`) {
 		t.Errorf("JSON starts %.200s", s)
 	}

@@ -14,7 +14,7 @@ import (
 	"ipflow/model"
 )
 
-// field is one field of the flow form, in SPEC §5 order.
+// field is one field of the flow form, in the order the form shows them.
 type field int
 
 const (
