@@ -299,3 +299,36 @@ func TestTmuxLoadingScreen(t *testing.T) {
 	s.keys("C-c")
 	s.waitGone()
 }
+
+// Nothing cut silently at 50×12, in a real terminal: the copied command lines and the step
+// show whole with i; the rule table searches with /.
+func TestTmuxSmallTerminalInFull(t *testing.T) {
+	needTmux(t)
+	if testing.Short() {
+		t.Skip("builds the binary and drives it in tmux")
+	}
+	bin := buildBinary(t)
+	s := startTmux(t, 50, 12, nil, bin,
+		"--vm", "web-01", "--direction", "inbound", "--protocol", "tcp",
+		"--local", "10.0.1.4:123", "--remote", "13.107.21.200:60000")
+	s.waitFor("Access denied")
+	s.keys("c")
+	s.waitFor("Sent the command lines", "more lines: i shows it all")
+	s.keys("i")
+	s.waitFor("ipflow verify --vm web-01 --nic web-01-nic", "az network watcher test-ip-flow --vm web-01 --nic")
+	s.keys("Escape")
+	s.waitFor("Access denied")
+	s.keys("i")
+	s.waitFor("Step 7 of 7 · NSG web-subnet-nsg", "“Deny all inbound traffic”")
+	s.keys("Escape")
+	s.waitFor("Access denied")
+	s.keys("r")
+	s.waitFor("NSG web-subnet-nsg")
+	s.keys("/")
+	s.typeText("443")
+	s.waitFor("/ 443  1 match", "allow-https")
+	s.keys("q")
+	s.waitFor("/ 443q") // q types while searching
+	s.keys("C-c")
+	s.waitGone()
+}
