@@ -93,6 +93,7 @@ func Compare(before, after engine.Target, d model.Direction, space Box) []Change
 func compare(before, after engine.Target, d model.Direction, space Box) []Change {
 	p := newProblem([]chainSpec{{t: before, d: d}, {t: after, d: d}}, space)
 	p.run()
+	p.done()
 	type key struct {
 		b, a  decisionKey
 		proto Protocols

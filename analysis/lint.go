@@ -352,12 +352,14 @@ func (l *linter) partitionOpen(t engine.Target, d model.Direction, slot, only in
 	if len(open) > openLimit {
 		p := newProblem([]chainSpec{{t: t, d: d, only: only, spaces: spaces}}, Everything())
 		p.run()
+		p.done()
 		record(p)
 		return
 	}
 	for _, rs := range open {
 		p := newProblem([]chainSpec{{t: t, d: d, only: only, spaces: spaces}}, boxOf(rs))
 		p.run()
+		p.done()
 		record(p)
 	}
 }
@@ -373,6 +375,7 @@ func boxOf(rs engine.RuleSpace) Box {
 func deciders(c *context, only int, space Box, skip *model.Rule) []*model.Rule {
 	p := newProblem([]chainSpec{{t: c.t, d: c.d, only: only}}, space)
 	p.run()
+	p.done()
 	var out []*model.Rule
 	for _, r := range p.out {
 		if d := p.decisions[r.outcome][0]; d.Rule != nil && d.Rule != skip && !slices.Contains(out, d.Rule) {

@@ -5,6 +5,7 @@ import (
 	"math/bits"
 	"net/netip"
 	"slices"
+	"sync"
 
 	"ipflow/engine"
 	"ipflow/model"
@@ -65,6 +66,7 @@ type Region struct {
 func Partition(t engine.Target, d model.Direction, space Box) []Region {
 	p := newProblem([]chainSpec{{t: t, d: d}}, space)
 	p.run()
+	p.done()
 	out := make([]Region, len(p.out))
 	for i, r := range p.out {
 		out[i] = Region{Box: r.box(), Decision: p.decisions[r.outcome][0]}
@@ -125,10 +127,11 @@ type problem struct {
 
 	// Every item's interval ends per dimension, sorted once; a sweep reads those of the
 	// active items. cur, evBuf and cutBuf are the sweep's reused buffers.
-	events [3][]event
-	cur    []uint64
-	evBuf  []event
-	cutBuf []uint64
+	events  [3][]event
+	cur     []uint64
+	evBuf   []event
+	cutBuf  []uint64
+	scratch *scratch
 }
 
 type rawRegion struct {
@@ -160,12 +163,15 @@ func newProblem(chains []chainSpec, space Box) *problem {
 			}
 			for i := range spaces {
 				rs := &spaces[i]
-				it := item{chain: c, slot: s, rs: rs, proto: Protocols(rs.Protocols) & p.qproto,
-					dims: [3]ivs{fromPorts(rs.LocalPorts), fromPorts(rs.RemotePorts), fromRanges(rs.Remote)}}
+				it := item{chain: c, slot: s, rs: rs, proto: Protocols(rs.Protocols) & p.qproto}
+				if it.proto == 0 {
+					continue
+				}
+				it.dims = [3]ivs{portsOf(rs.LocalPorts), portsOf(rs.RemotePorts), fromRanges(rs.Remote)}
 				// Only the part inside the query matters; a rule that matches no address of
 				// it can never match (ports may not apply, so only addresses drop a rule).
 				for k := range 3 {
-					if !qAll[k] {
+					if !qAll[k] && !it.dims[k].inside(p.q[k]) {
 						it.dims[k] = it.dims[k].intersect(p.q[k])
 					}
 					it.covers[k] = p.q[k].within(it.dims[k])
@@ -181,12 +187,14 @@ func newProblem(chains []chainSpec, space Box) *problem {
 	}
 	p.words = (len(p.items) + 63) / 64
 	p.cur = make([]uint64, p.words)
+	p.scratch = scratchPool.Get().(*scratch)
+	p.evBuf, p.cutBuf = p.scratch.sweep[:0], p.scratch.cuts[:0]
 	for k := range 3 {
 		n := 0
 		for i := range p.items {
 			n += 2 * len(p.items[i].dims[k])
 		}
-		evs := make([]event, 0, n)
+		evs := slices.Grow(p.scratch.events[k][0][:0], n)
 		var runs []int // where each item's events start: each item's are already in order
 		for i := range p.items {
 			runs = append(runs, len(evs))
@@ -194,9 +202,48 @@ func newProblem(chains []chainSpec, space Box) *problem {
 				evs = append(evs, newEvent(uint64(r.Lo), i, true), newEvent(uint64(r.Hi)+1, i, false))
 			}
 		}
-		p.events[k] = mergeRuns(evs, runs)
+		buf := slices.Grow(p.scratch.events[k][1][:0], n)[:n]
+		p.events[k] = mergeRuns(evs, buf, runs)
+		p.scratch.events[k] = [2][]event{evs, buf}
 	}
 	return p
+}
+
+// portsOf is fromPorts for a problem's items, which only read them: every port is the
+// shared allPorts, with no copy.
+func portsOf(rs []model.PortRange) ivs {
+	if len(rs) == 1 && rs[0] == model.AllPorts() {
+		return allPorts
+	}
+	return fromPorts(rs)
+}
+
+// inside reports, cheaply, that s lies within the one interval of t (false may be wrong:
+// then intersect decides).
+func (s ivs) inside(t ivs) bool {
+	return len(t) == 1 && len(s) > 0 && s[0].Lo >= t[0].Lo && s[len(s)-1].Hi <= t[0].Hi
+}
+
+// scratch is a problem's sweep buffers, reused by the next problem once it is done: lint
+// builds tens of thousands of problems, and their garbage was most of its time.
+type scratch struct {
+	events [3][2][]event
+	sweep  []event
+	cuts   []uint64
+}
+
+var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
+
+// done returns the problem's buffers; the problem's results (out, decisions) stay valid,
+// the problem itself may not be run again.
+func (p *problem) done() {
+	s := p.scratch
+	if s == nil {
+		return
+	}
+	s.sweep, s.cuts = p.evBuf[:0], p.cutBuf[:0]
+	p.scratch, p.events, p.evBuf, p.cutBuf = nil, [3][]event{}, nil, nil
+	scratchPool.Put(s)
 }
 
 func (p *problem) run() {
@@ -407,8 +454,7 @@ func (p *problem) key(b []uint64) []byte {
 
 // mergeRuns sorts evs, made of sorted runs starting at runs[i], by merging the runs pairwise:
 // n log(runs) steps instead of a sort's n log n.
-func mergeRuns(evs []event, runs []int) []event {
-	buf := make([]event, len(evs))
+func mergeRuns(evs, buf []event, runs []int) []event {
 	for len(runs) > 1 {
 		var next []int
 		out := buf[:0]
