@@ -11,6 +11,7 @@ import (
 	"net/netip"
 	"slices"
 	"strings"
+	"sync"
 
 	"ipflow/model"
 )
@@ -20,6 +21,11 @@ type Engine struct {
 	env     *model.Environment
 	vms     nameTable
 	vmNames []string
+	// tables are the compiled rule tables by NSG, kept so that a what-if of this estate can
+	// reuse those of the NSGs it leaves as they are (CompileWithBase).
+	tables map[*model.NSG]*ruleTable
+	asgl   *asgList
+	byName func() map[string]*model.NSG // the NSGs by name, made on first use
 }
 
 type vmEntry struct {
@@ -51,11 +57,28 @@ type Layer struct {
 
 // ruleTable is an NSG's (or a VNet's admin) rules compiled for each direction. It is built
 // once per NSG and shared by every subnet and NIC the NSG is attached to.
-type ruleTable [2]dirRules
+type ruleTable struct {
+	dirs [2]dirRules
+	from *ruleTable // the base's table this one shares its compiled rules with (rebind)
+	env  *asgList   // the ASGs its rules were compiled against
+}
+
+// asgList is an estate's ASGs, for the checks of a what-if's reuse.
+type asgList struct {
+	sets   map[*model.ASG]ipSet
+	unique bool // distinct names: a name is one ASG
+}
+
+func (l *asgList) inList(a *model.ASG) bool {
+	_, ok := l.sets[a]
+	return ok && l.unique
+}
 
 // dirRules are the rules of one direction in evaluation order (ascending priority).
 type dirRules struct {
+	asg    bool // a rule's side names ASGs: its local bits depend on the ASGs' identity
 	sorted []*model.Rule
+	pos    []int32 // where each of sorted is in the rules the table was made of
 	rules  []cRule
 	hot    []hotRule  // parallel to rules
 	index  *ruleIndex // nil for short rule lists
@@ -77,7 +100,7 @@ func (l *Layer) Rules(d model.Direction) []*model.Rule {
 	if l.table == nil {
 		return nil
 	}
-	return l.table[d].sorted
+	return l.table.dirs[d].sorted
 }
 
 // target is one IP configuration of a VM with everything its evaluation needs.
@@ -103,22 +126,50 @@ type step struct {
 }
 
 // plan fills t.local and t.steps once the target's layers are set.
-func (t *target) plan() {
+// bt, when not nil, is the same IP configuration in the base of a what-if, in a subnet with the
+// same address sets: its bits are taken for every table the two share, since they depend only
+// on the table, the address, those sets and (for ASG rules) the ASGs' identity.
+func (t *target) plan(bt *target) {
 	for d := range 2 {
 		for slot, l := range [3]*Layer{t.admin, t.order[d][0], t.order[d][1]} {
 			if l == nil || l.table == nil {
 				continue
 			}
-			rs := &l.table[d]
+			rs := &l.table.dirs[d]
 			if rs.index != nil {
-				t.local[d][slot] = localBits(rs.rules, model.Direction(d), t)
+				if b := bt.slot(d, slot); b != nil && sameLocal(bt, t, b.table, l.table, rs.asg) {
+					t.local[d][slot] = bt.local[d][slot]
+				} else {
+					t.local[d][slot] = localBits(rs.rules, model.Direction(d), t)
+				}
 			}
 			t.steps[d] = append(t.steps[d], step{l, rs, t.local[d][slot]})
 		}
 	}
 }
 
-func (t *target) inASG(a *model.ASG) bool { return slices.Contains(t.ipc.ASGs, a) }
+// slot is the layer at slot (as in local) for direction d; nil for a nil target.
+func (t *target) slot(d, slot int) *Layer {
+	if t == nil {
+		return nil
+	}
+	if slot == 0 {
+		return t.admin
+	}
+	return t.order[d][slot-1]
+}
+
+// inASG compares names too: an estate's ASG names are distinct (model.Load refuses a name
+// defined twice), so a name is one ASG, and a rule table compiled for a what-if's base serves
+// the what-if's copies of its ASGs (rebind).
+func (t *target) inASG(a *model.ASG) bool {
+	for _, x := range t.ipc.ASGs {
+		if x == a || x.Name == a.Name {
+			return true
+		}
+	}
+	return false
+}
 
 // netContext holds the address sets that depend on where a NIC sits: its VNet, the VNets peered with it
 // (not transitively) and their on-premises prefixes.
@@ -208,7 +259,6 @@ type cRule struct {
 	sportAll     bool
 	dportAll     bool
 	src, dst     addrMatch
-	rule         *model.Rule
 }
 
 func protoBit(p model.Protocol) uint8 { return 1 << p }
@@ -219,17 +269,42 @@ type compiler struct {
 	env      *model.Environment
 	unions   map[string]ipSet // members of several ASGs, by their names
 	tags     map[string]ipSet
-	asgs     map[*model.ASG]ipSet
+	asgs     map[*model.ASG]ipSet // asgl.sets
+	asgl     *asgList
 	nsgs     map[*model.NSG]*ruleTable
 	subnets  map[*model.Subnet]*netContext
 	subLayer map[*model.Subnet]*Layer
 	admin    map[*model.VNet]*Layer
+	base     *Engine // CompileWithBase: the estate this one is a what-if of
+	baseNSG  map[string]*model.NSG
+	ctxFrom  map[*model.Subnet]*netContext // base's context whose address sets context(s) took
+	sameASGs bool                          // env's ASGs are base's
+	asgOf    map[*model.ASG]*model.ASG     // base's ASGs to env's of the same name and members
 }
+
+func (t *ruleTable) hasASG() bool { return t.dirs[0].asg || t.dirs[1].asg }
 
 // Compile builds an Engine from a loaded environment. The environment must come from
 // model.Load (validated and linked); Compile does not re-validate it.
-func Compile(env *model.Environment) *Engine {
+func Compile(env *model.Environment) *Engine { return compile(nil, env) }
+
+// CompileWithBase compiles env, a what-if of base's estate (made by package whatif from base's
+// environment or a view of it: the same VMs, NICs, IP configurations, subnets and ASGs, with
+// NSG and admin rules changed), reusing what did not change: the rule table of every NSG whose
+// rules are the very rules of base's NSG of that name, the address sets of each subnet whose
+// VirtualNetwork is the same, and each IP configuration's precomputed rule bits for the tables
+// it shares with base. Everything reused is a pure function of what it is checked against, so
+// the engine answers exactly as Compile(env) does; base is only read.
+func CompileWithBase(base *Engine, env *model.Environment) *Engine {
+	if base == nil {
+		return Compile(env)
+	}
+	return compile(base, env)
+}
+
+func compile(base *Engine, env *model.Environment) *Engine {
 	c := &compiler{
+		base:     base,
 		env:      env,
 		tags:     map[string]ipSet{model.TagAzureLoadBalancer: loadBalancer},
 		asgs:     map[*model.ASG]ipSet{},
@@ -241,17 +316,42 @@ func Compile(env *model.Environment) *Engine {
 	for name, ps := range env.ServiceTags {
 		c.tags[name] = newIPSet(ps...)
 	}
+	names := make(map[string]bool, len(env.ASGs))
+	c.asgl = &asgList{sets: c.asgs, unique: true}
 	for _, a := range env.ASGs {
+		c.asgl.unique = c.asgl.unique && !names[a.Name]
+		names[a.Name] = true
 		ps := make([]netip.Prefix, 0, len(a.Members))
 		for _, m := range a.Members {
 			ps = append(ps, netip.PrefixFrom(m.PrivateIP, 32))
 		}
 		c.asgs[a] = newIPSet(ps...)
 	}
-	e := &Engine{env: env}
+	if base != nil {
+		c.baseNSG = base.byName()
+		c.ctxFrom = map[*model.Subnet]*netContext{}
+		c.sameASGs = slices.Equal(base.env.ASGs, env.ASGs)
+		if !sameTags(base.env.ServiceTags, env.ServiceTags) {
+			c.base = nil // every set may differ: nothing to reuse
+		}
+	}
+	e := &Engine{env: env, tables: c.nsgs, asgl: c.asgl}
+	e.byName = sync.OnceValue(func() map[string]*model.NSG {
+		m := make(map[string]*model.NSG, len(env.NSGs))
+		for _, g := range env.NSGs {
+			m[g.Name] = g
+		}
+		return m
+	})
 	entries := make([]*vmEntry, 0, len(env.VMs))
 	for _, vm := range env.VMs {
 		ent := &vmEntry{vm: vm}
+		var old []*target // base's targets of this VM, when it has the same ones
+		if c.base != nil {
+			if be := c.base.vms.get(vm.Name); be != nil {
+				old = be.targets
+			}
+		}
 		for _, nic := range vm.NICs {
 			nicLayer := c.nsgLayer(NICLayer, nic.NSG)
 			nicLayer.NIC, nicLayer.AppliedTo = nic, "networkInterface/"+nic.Name
@@ -260,11 +360,19 @@ func Compile(env *model.Environment) *Engine {
 					continue
 				}
 				nicLayer.VNet = ipc.Subnet.VNet
+				var bt *target // the same IP configuration in base, with the same address sets
+				if i := len(ent.targets); i < len(old) && old[i].ip == ip4(ipc.PrivateIP) && old[i].ipc.Name == ipc.Name && old[i].ipc.NIC.Name == nic.Name {
+					bt = old[i]
+				}
 				sub := c.subnetLayer(ipc.Subnet)
-				t := &target{ipc: ipc, ip: ip4(ipc.PrivateIP), net: c.context(ipc.Subnet), admin: c.adminLayer(ipc.Subnet.VNet)}
+				net := c.contextLike(ipc.Subnet, bt)
+				if bt != nil && c.ctxFrom[ipc.Subnet] != bt.net {
+					bt = nil
+				}
+				t := &target{ipc: ipc, ip: ip4(ipc.PrivateIP), net: net, admin: c.adminLayer(ipc.Subnet.VNet)}
 				t.order[model.Inbound] = [2]*Layer{sub, nicLayer}
 				t.order[model.Outbound] = [2]*Layer{nicLayer, sub}
-				t.plan()
+				t.plan(bt)
 				ent.targets = append(ent.targets, t)
 			}
 		}
@@ -278,11 +386,21 @@ func Compile(env *model.Environment) *Engine {
 // Environment is the environment the engine was compiled from.
 func (e *Engine) Environment() *model.Environment { return e.env }
 
-func (c *compiler) context(s *model.Subnet) *netContext {
+func (c *compiler) context(s *model.Subnet) *netContext { return c.contextLike(s, nil) }
+
+// contextLike is context, taking the address sets of bt's context (bt from base) when s is
+// first seen and its VirtualNetwork is the same as bt's subnet's.
+func (c *compiler) contextLike(s *model.Subnet, bt *target) *netContext {
 	if n, ok := c.subnets[s]; ok {
 		return n
 	}
-	vnet := newIPSet(virtualNetworkPrefixes(s)...)
+	ps := virtualNetworkPrefixes(s)
+	if bt != nil && slices.Equal(virtualNetworkPrefixes(bt.net.subnet), ps) {
+		n := &netContext{subnet: s, vnet: bt.net.vnet, internet: bt.net.internet}
+		c.subnets[s], c.ctxFrom[s] = n, bt.net
+		return n
+	}
+	vnet := newIPSet(ps...)
 	n := &netContext{subnet: s, vnet: vnet, internet: vnet.union(reserved).complement()}
 	c.subnets[s] = n
 	return n
@@ -303,7 +421,21 @@ func (c *compiler) nsgLayer(kind LayerKind, nsg *model.NSG) *Layer {
 	if nsg == nil {
 		return l
 	}
-	if l.table = c.nsgs[nsg]; l.table == nil {
+	if l.table = c.nsgs[nsg]; l.table == nil && c.base != nil {
+		// A what-if's NSG whose rules are base's, rule for rule, has base's table.
+		// ASG rules also need the same ASGs: their member sets come from env.ASGs.
+		if bg := c.baseNSG[nsg.Name]; bg != nil {
+			if t := c.base.tables[bg]; t != nil && slices.Equal(bg.Rules, nsg.Rules) && (!t.hasASG() || c.sameASGs) {
+				l.table = t
+			} else if t != nil {
+				l.table = c.rebind(t, bg.Rules, nsg.Rules)
+			}
+			if l.table != nil {
+				c.nsgs[nsg] = l.table
+			}
+		}
+	}
+	if l.table == nil {
 		l.table = c.newTable(append(slices.Clone(nsg.Rules), model.DefaultRules()...))
 		c.nsgs[nsg] = l.table
 	}
@@ -355,14 +487,15 @@ func (c *compiler) asgUnion(asgs []*model.ASG) ipSet {
 
 // newTable compiles rules for both directions, with their hot records and index.
 func (c *compiler) newTable(rules []*model.Rule) *ruleTable {
-	t := &ruleTable{}
-	for d := range t {
-		rs := &t[d]
-		rs.rules = c.compileRules(rules, model.Direction(d))
-		rs.sorted = make([]*model.Rule, len(rs.rules))
+	t := &ruleTable{env: c.asgl}
+	for d := range t.dirs {
+		rs := &t.dirs[d]
+		rs.rules, rs.sorted, rs.pos = c.compileRules(rules, model.Direction(d))
+		for i := range rs.rules {
+			rs.asg = rs.asg || rs.rules[i].src.kind == matchASG || rs.rules[i].dst.kind == matchASG
+		}
 		rs.hot = make([]hotRule, len(rs.rules))
 		for i := range rs.rules {
-			rs.sorted[i] = rs.rules[i].rule
 			rs.hot[i] = newHotRule(&rs.rules[i])
 		}
 		rs.index = newRuleIndex(rs.rules)
@@ -381,20 +514,26 @@ func accessRank(a model.Access) int {
 	return 2
 }
 
-// compileRules compiles the rules of direction d in evaluation order: ascending priority.
-func (c *compiler) compileRules(rules []*model.Rule, d model.Direction) []cRule {
-	var sel []*model.Rule
-	for _, r := range rules {
+// compileRules compiles the rules of direction d in evaluation order (ascending priority); it
+// returns them and the rules in that order.
+func (c *compiler) compileRules(rules []*model.Rule, d model.Direction) ([]cRule, []*model.Rule, []int32) {
+	var pos []int32 // where each rule is in rules
+	for i, r := range rules {
 		if r.Direction == d {
-			sel = append(sel, r)
+			pos = append(pos, int32(i))
 		}
 	}
-	slices.SortStableFunc(sel, func(a, b *model.Rule) int {
+	slices.SortStableFunc(pos, func(i, j int32) int {
+		a, b := rules[i], rules[j]
 		return cmp.Or(cmp.Compare(a.Priority, b.Priority), cmp.Compare(accessRank(a.Access), accessRank(b.Access)), cmp.Compare(a.Name, b.Name))
 	})
+	sel := make([]*model.Rule, len(pos))
+	for i, p := range pos {
+		sel[i] = rules[p]
+	}
 	out := make([]cRule, len(sel))
 	for i, r := range sel {
-		cr := cRule{rule: r, access: r.Access, protoMask: allProtocols}
+		cr := cRule{access: r.Access, protoMask: allProtocols}
 		if r.Protocol != model.AnyProtocol {
 			cr.protoMask = protoBit(r.Protocol)
 		}
@@ -403,7 +542,7 @@ func (c *compiler) compileRules(rules []*model.Rule, d model.Direction) []cRule 
 		cr.src, cr.dst = c.side(r.Source), c.side(r.Destination)
 		out[i] = cr
 	}
-	return out
+	return out, sel, pos
 }
 
 func (c *compiler) side(s model.Side) addrMatch {
@@ -433,4 +572,131 @@ func (c *compiler) side(s model.Side) addrMatch {
 	}
 	m.set = m.set.union(newIPSet(ps...))
 	return m
+}
+
+// sameTags reports whether two service tag tables are the same: the same prefix slices.
+func sameTags(a, b map[string][]netip.Prefix) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, ps := range a {
+		qs, ok := b[k]
+		if !ok || !slices.Equal(ps, qs) {
+			return false
+		}
+	}
+	return true
+}
+
+// sharedTables counts the rule tables e shares with base, as they are or rebound (rebind), for
+// the tests of CompileWithBase.
+func sharedTables(base, e *Engine) (same, rebound int) {
+	for _, t := range e.tables {
+		for _, bt := range base.tables {
+			if t == bt {
+				same++
+				break
+			}
+			if t.from == bt {
+				rebound++
+				break
+			}
+		}
+	}
+	return same, rebound
+}
+
+// rebind is base's table t of an NSG whose rules were old, for the same NSG in a what-if whose
+// rules are rules: when each rule is the old one or a copy of it that differs only in naming
+// ASGs of the same names and members (a what-if copies the ASGs), the compiled rules are
+// shared with the rule and ASG references pointed at the what-if's. nil when they differ.
+func (c *compiler) rebind(t *ruleTable, old, rules []*model.Rule) *ruleTable {
+	if len(old) != len(rules) || !c.asgl.unique || !c.base.asgl.unique {
+		return nil
+	}
+	if c.asgOf == nil {
+		c.asgOf = map[*model.ASG]*model.ASG{}
+	}
+	for i, r := range rules {
+		if !c.sameRule(old[i], r, c.asgOf) {
+			return nil
+		}
+	}
+	// The table was made of old and the default rules: rule i of those is now rules[i].
+	out := &ruleTable{from: t, env: c.asgl}
+	for d := range out.dirs {
+		bs, rs := &t.dirs[d], &out.dirs[d]
+		*rs = *bs // compiled rules, hot records and index: shared (ASGs match by name, inASG)
+		rs.sorted = make([]*model.Rule, len(bs.sorted))
+		for i, p := range bs.pos {
+			if int(p) < len(rules) {
+				rs.sorted[i] = rules[p]
+			} else {
+				rs.sorted[i] = bs.sorted[i] // a default rule
+			}
+		}
+	}
+	return out
+}
+
+// sameRule reports whether r compiles as old does: the same fields, with ASGs of the same
+// names whose members have the same addresses (recorded in asgOf, old to new).
+func (c *compiler) sameRule(old, r *model.Rule, asgOf map[*model.ASG]*model.ASG) bool {
+	if old == r && len(r.Source.ASGs)+len(r.Destination.ASGs) == 0 {
+		return true
+	}
+	if old.Name != r.Name || old.Kind != r.Kind || old.Priority != r.Priority || old.Direction != r.Direction ||
+		old.Access != r.Access || old.Protocol != r.Protocol || old.Description != r.Description || old.Pos != r.Pos {
+		return false
+	}
+	for _, s := range [][2]model.Side{{old.Source, r.Source}, {old.Destination, r.Destination}} {
+		if !slices.Equal(s[0].Addresses, s[1].Addresses) || !slices.Equal(s[0].Ports, s[1].Ports) || len(s[0].ASGs) != len(s[1].ASGs) {
+			return false
+		}
+		for j, a := range s[0].ASGs {
+			if !c.sameASG(a, s[1].ASGs[j], asgOf) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// sameASG reports whether base's ASG old and env's ASG a are the same group: the same name and
+// member addresses, each in its estate's list.
+func (c *compiler) sameASG(old, a *model.ASG, asgOf map[*model.ASG]*model.ASG) bool {
+	if n, ok := asgOf[old]; ok {
+		return n == a
+	}
+	bs, ok1 := c.base.asgl.sets[old]
+	ns, ok2 := c.asgs[a]
+	if !ok1 || !ok2 || old.Name != a.Name || !slices.Equal(bs, ns) {
+		return false
+	}
+	asgOf[old] = a
+	return true
+}
+
+// sameLocal reports whether t's local bits for table nt are bt's (base's) for bt's table: nt
+// is that table or rebinds it, and, when it has ASG rules, t's IP configuration is in the same
+// ASGs (the very ones, or for a rebound table ASGs of the same names, each in its estate's
+// list, where a name is one ASG).
+func sameLocal(bt, t *target, btable, nt *ruleTable, asg bool) bool {
+	switch {
+	case btable == nil || (nt != btable && nt.from != btable):
+		return false
+	case !asg:
+		return true
+	case nt == btable:
+		return slices.Equal(bt.ipc.ASGs, t.ipc.ASGs)
+	}
+	if len(bt.ipc.ASGs) != len(t.ipc.ASGs) {
+		return false
+	}
+	for i, a := range t.ipc.ASGs {
+		if a.Name != bt.ipc.ASGs[i].Name || !nt.env.inList(a) || !btable.env.inList(bt.ipc.ASGs[i]) {
+			return false
+		}
+	}
+	return true
 }

@@ -42,9 +42,9 @@ func compileFlow(f *Flow) cflow {
 	return cf
 }
 
-// first is the first rule that matches the flow, or nil. local is the target's precomputed
-// local-side bitset for these rules (nil without an index).
-func (rs *dirRules) first(f *cflow, t *target, local []uint64) *cRule {
+// first is the position of the first rule that matches the flow, or -1. local is the target's
+// precomputed local-side bitset for these rules (nil without an index).
+func (rs *dirRules) first(f *cflow, t *target, local []uint64) int {
 	i := -1
 	switch x := rs.index; {
 	case x == nil:
@@ -54,10 +54,7 @@ func (rs *dirRules) first(f *cflow, t *target, local []uint64) *cRule {
 	default:
 		i = x.first(rs.hot, rs.rules, f, t, local)
 	}
-	if i < 0 {
-		return nil // unreachable for NSGs: DenyAll* matches every flow
-	}
-	return &rs.rules[i]
+	return i // never -1 for NSGs: DenyAll* matches every flow
 }
 
 // Decide evaluates a flow and returns the verdict without a trace. It does not allocate unless
@@ -79,17 +76,18 @@ func decide(t *target, f *cflow) Verdict {
 	steps := t.steps[f.dir]
 	for i := range steps {
 		s := &steps[i]
-		r := s.rules.first(f, t, s.local)
-		if r == nil {
+		i := s.rules.first(f, t, s.local)
+		if i < 0 {
 			continue
 		}
-		switch r.access {
+		r := s.rules.sorted[i]
+		switch s.rules.rules[i].access {
 		case model.Deny:
-			return Verdict{model.Deny, r.rule, s.layer}
+			return Verdict{model.Deny, r, s.layer}
 		case model.AlwaysAllow:
-			return Verdict{model.Allow, r.rule, s.layer}
+			return Verdict{model.Allow, r, s.layer}
 		}
-		v = Verdict{model.Allow, r.rule, s.layer}
+		v = Verdict{model.Allow, r, s.layer}
 	}
 	return v
 }

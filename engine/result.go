@@ -125,7 +125,7 @@ func (e *Engine) Verify(f Flow) (*Result, error) {
 	decided := "" // who decided, for the reason of the layers after it
 	trace := func(l *Layer, slot int) *LayerTrace {
 		d := f.Direction
-		rs := &l.table[d]
+		rs := &l.table.dirs[d]
 		lt := LayerTrace{Layer: l, Direction: d}
 		if rs.index != nil {
 			lt.Tried, lt.Match = rs.index.tryAll(rs.hot, rs.rules, cf, t, t.local[d][slot])

@@ -102,7 +102,7 @@ func (t Target) Spaces(d model.Direction, slot int) []RuleSpace {
 	if l == nil || l.table == nil {
 		return nil
 	}
-	rs := &l.table[d]
+	rs := &l.table.dirs[d]
 	out := make([]RuleSpace, 0, len(rs.rules))
 	for i := range rs.rules {
 		c := &rs.rules[i]
@@ -115,7 +115,7 @@ func (t Target) Spaces(d model.Direction, slot int) []RuleSpace {
 		if !local.match(t.t.ip, true, t.t) {
 			continue
 		}
-		out = append(out, RuleSpace{Index: i, Rule: c.rule, Protocols: c.protoMask & flowProtocols, Remote: remoteSet(remote, t.t),
+		out = append(out, RuleSpace{Index: i, Rule: rs.sorted[i], Protocols: c.protoMask & flowProtocols, Remote: remoteSet(remote, t.t),
 			RemotePorts: exportPorts(rports), LocalPorts: exportPorts(lports)})
 	}
 	return out

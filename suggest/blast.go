@@ -20,7 +20,7 @@ func (s *suggester) blast(sg *Suggestion) error {
 	if err != nil {
 		return err
 	}
-	d := analysis.DiffChanged(engine.Compile(view), engine.Compile(after))
+	d := analysis.DiffChanged(engine.CompileWithBase(s.eng, view), engine.CompileWithBase(s.eng, after))
 	sg.Blast = d.Changes
 	sg.Flows = Count(d.Changes)
 	return nil

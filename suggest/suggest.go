@@ -68,7 +68,7 @@ func For(e *engine.Engine, f engine.Flow) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &suggester{base: e.Environment(), flow: before.Flow, before: before, want: model.Allow}
+	s := &suggester{eng: e, base: e.Environment(), flow: before.Flow, before: before, want: model.Allow}
 	if before.Access == model.Allow {
 		s.want = model.Deny
 	}
@@ -104,6 +104,7 @@ func For(e *engine.Engine, f engine.Flow) (*Result, error) {
 }
 
 type suggester struct {
+	eng    *engine.Engine // the loaded estate compiled: what-ifs of it share its compiled parts
 	base   *model.Environment
 	flow   engine.Flow
 	before *engine.Result
@@ -185,7 +186,7 @@ func (s *suggester) remoteTag() (string, bool) {
 	if best != "" {
 		return best, true
 	}
-	ts, err := engine.Compile(whatif.Only(s.base, []*model.VM{s.vm})).VMTargets(s.vm.Name, s.local.NIC.Name)
+	ts, err := engine.CompileWithBase(s.eng, whatif.Only(s.base, []*model.VM{s.vm})).VMTargets(s.vm.Name, s.local.NIC.Name)
 	if err != nil {
 		return "", false
 	}
@@ -210,7 +211,7 @@ func (s *suggester) remoteTag() (string, bool) {
 
 // verify evaluates the flow in env.
 func (s *suggester) verify(env *model.Environment) (*engine.Result, error) {
-	return Evaluate(env, s.flow)
+	return EvaluateWithBase(s.eng, env, s.flow)
 }
 
 // build makes the change set of one variant: it fixes the layer that decides, evaluates the
@@ -587,9 +588,15 @@ func (s *suggester) describe(c *whatif.Change) string {
 // Evaluate is flow f's verdict with its trace in env, compiling only the flow's VM: what a
 // what-if needs to show a verdict at once (the rest of the estate compiles when asked for).
 func Evaluate(env *model.Environment, f engine.Flow) (*engine.Result, error) {
+	return EvaluateWithBase(nil, env, f)
+}
+
+// EvaluateWithBase is Evaluate for env, a what-if of base's estate (base may be nil): what the
+// what-if did not change is taken from base, compiled (engine.CompileWithBase).
+func EvaluateWithBase(base *engine.Engine, env *model.Environment, f engine.Flow) (*engine.Result, error) {
 	for _, vm := range env.VMs {
 		if vm.Name == f.VM {
-			return engine.Compile(whatif.Only(env, []*model.VM{vm})).Verify(f)
+			return engine.CompileWithBase(base, whatif.Only(env, []*model.VM{vm})).Verify(f)
 		}
 	}
 	return engine.Compile(whatif.Only(env, nil)).Verify(f) // Verify says the VM is unknown

@@ -76,7 +76,7 @@ func (m *Model) rebuild(steps []sandboxStep) error {
 		if err != nil {
 			return err
 		}
-		eng = engine.Compile(env)
+		eng = engine.CompileWithBase(c.sb.base, env) // what the changes leave as it was is shared
 	}
 	c.sb.steps, c.sb.quitArmed = steps, false
 	c.eng, c.env, c.an = eng, eng.Environment(), nil
