@@ -81,6 +81,10 @@ type Server struct {
 	nextID atomic.Uint64
 	conns  connLimiter
 
+	// reloading makes reloads one at a time, so a SIGHUP and a file change arriving together
+	// cannot finish in the wrong order and leave the older estate in use.
+	reloading sync.Mutex
+
 	mu       sync.Mutex
 	sessions map[*session]struct{}
 	closing  bool
@@ -272,6 +276,8 @@ func (s *Server) sessionChannel(srv *ssh.Server, conn *gossh.ServerConn, nc goss
 // verdict and is told so; on failure the old estate stays and each problem is logged with its
 // file:line.
 func (s *Server) Reload() error {
+	s.reloading.Lock()
+	defer s.reloading.Unlock()
 	s.mu.Lock()
 	s.stamp = fixtureStamp(s.cfg.Fixtures)
 	s.mu.Unlock()
