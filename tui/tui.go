@@ -187,7 +187,8 @@ func (m *Model) key(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 	if m.tooSmall() {
 		return *m, nil
 	}
-	if !top.typing() && key.Matches(msg, k.Full) && len(m.statusLines(m.width)) > m.statusMax() {
+	_, onForm := top.(*formScreen) // where i picks Inbound or ICMP
+	if !top.typing() && !onForm && key.Matches(msg, k.Full) && len(m.statusLines(m.width)) > m.statusMax() {
 		// The status was cut: show it whole.
 		mark := "✓ "
 		if m.isErr {
@@ -328,9 +329,13 @@ func (m Model) View() tea.View {
 	statusLines := m.statusLines(w)
 	if limit := m.statusMax(); len(statusLines) > limit {
 		// Cut, and said so: i shows the whole message.
-		more := len(statusLines) - limit + 1
-		statusLines = append(statusLines[:limit-1:limit-1],
-			st.Dim.Render("  … "+plural(more, "more line", "more lines")+": i shows it all"))
+		more := plural(len(statusLines)-limit+1, "more line", "more lines")
+		if _, onForm := m.top().(*formScreen); onForm {
+			more += ": a wider or taller terminal shows them" // i types there
+		} else {
+			more += ": i shows it all"
+		}
+		statusLines = append(statusLines[:limit-1:limit-1], st.Dim.Render("  … "+more))
 	}
 	bodyH := h - 1 - len(helpLines) - len(statusLines)
 	body, cur := m.top().view(w, bodyH)
