@@ -154,7 +154,9 @@ func (f *flowFlags) flow() (engine.Flow, error) {
 	return fl, errors.New(strings.Join(problems, "; "))
 }
 
-func quote(s string) string { return fmt.Sprintf("%q", s) }
+// quote quotes what the user typed or a name for a message: escaped, and cut when longer than a
+// screen line.
+func quote(s string) string { return model.QuoteName(s) }
 
 // newFlagSet makes a flag set that reports errors in one line and prints usage only on -h.
 func newFlagSet(name string) *flag.FlagSet {

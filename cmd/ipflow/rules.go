@@ -69,7 +69,7 @@ func runRules(c *invocation, args []string) int {
 		return 2
 	}
 	if eff.IPConfig == nil {
-		fmt.Fprintf(stderr, "ipflow rules: NIC %s has no IP configuration\n", quote(model.Printable(nic.Name)))
+		fmt.Fprintf(stderr, "ipflow rules: NIC %s has no IP configuration\n", quote(nic.Name))
 		return 2
 	}
 	stdout = whatIfOutput(c, set, output)
@@ -99,7 +99,7 @@ func findNIC(eng *engine.Engine, vmName, nicName string) (*model.NIC, error) {
 			if n := vm.PrimaryNIC(); n != nil {
 				return n, nil
 			}
-			return nil, fmt.Errorf("VM %s has no NIC", quote(model.Printable(vmName)))
+			return nil, fmt.Errorf("VM %s has no NIC", quote(vmName))
 		}
 		var nics []string
 		for _, n := range vm.NICs {
@@ -108,11 +108,11 @@ func findNIC(eng *engine.Engine, vmName, nicName string) (*model.NIC, error) {
 			}
 			nics = append(nics, model.Printable(n.Name))
 		}
-		return nil, fmt.Errorf("VM %s has no NIC %s; its NICs: %s", quote(model.Printable(vmName)), quote(model.Printable(nicName)), strings.Join(nics, ", "))
+		return nil, fmt.Errorf("VM %s has no NIC %s; its NICs: %s", quote(vmName), quote(nicName), strings.Join(nics, ", "))
 	}
-	msg := fmt.Sprintf("unknown VM %s", quote(model.Printable(vmName)))
+	msg := fmt.Sprintf("unknown VM %s", quote(vmName))
 	if s := model.Suggest(vmName, names); s != "" {
-		msg += fmt.Sprintf(" (did you mean %s?)", quote(model.Printable(s)))
+		msg += fmt.Sprintf(" (did you mean %s?)", quote(s))
 	}
 	return nil, fmt.Errorf("%s", msg)
 }

@@ -107,3 +107,18 @@ func TestUINeedsATerminal(t *testing.T) {
 		t.Fatalf("stderr %q", errOut)
 	}
 }
+
+// A name the user typed is escaped once in the error, the way verify escapes it: a control
+// character appears as \x1b, never raw and never as a doubled backslash.
+func TestRulesUnknownVMEscapedOnce(t *testing.T) {
+	code, _, errOut := runArgs("rules", "--vm", "web\x1b[31m-0")
+	if code != 2 {
+		t.Fatalf("exit %d, want 2", code)
+	}
+	if want := `unknown VM "web\x1b[31m-0"`; !strings.Contains(errOut, want) {
+		t.Fatalf("stderr %q, want it to hold %q", errOut, want)
+	}
+	if strings.Contains(errOut, "\x1b") || strings.Contains(errOut, `\\x1b`) {
+		t.Fatalf("stderr %q: raw or doubly escaped", errOut)
+	}
+}
