@@ -204,8 +204,11 @@ func (s *nicsScreen) card(n *model.NIC, w int, sel bool) []string {
 func (s *nicsScreen) view(w, h int) ([]string, *tea.Cursor) {
 	st := s.c.st
 	vm := s.vm
-	lines := []string{st.Title.Render(trunc("Network interfaces of "+safe(vm.Name), w-14)) + "  " +
-		st.Dim.Render(plural(len(vm.NICs), "NIC", "NICs")+" · "+vm.PowerState.String())}
+	// The VM's name whole, wrapped when long: never cut.
+	var lines []string
+	for _, l := range wrap("Network interfaces of "+safe(vm.Name)+"  "+plural(len(vm.NICs), "NIC", "NICs")+" · "+vm.PowerState.String(), w, 2) {
+		lines = append(lines, st.Title.Render(l))
+	}
 	if !vm.PowerState.Allocated() {
 		for _, l := range wrap("⊘ "+deallocatedMsg(vm)+"; its NICs are shown for reference.", w, 2) {
 			lines = append(lines, st.Warn.Render(l))
@@ -220,18 +223,17 @@ func (s *nicsScreen) view(w, h int) ([]string, *tea.Cursor) {
 	for _, n := range vm.NICs {
 		multi = multi || len(n.IPConfigs) > 1
 	}
-	footer := ""
+	var footer []string
 	if multi {
-		footer = st.Faint.Render(trunc("* primary IP configuration; the form accepts any of a NIC's IPs", w))
+		for _, l := range wrap("* primary IP configuration; the form accepts any of a NIC's IPs", w, 2) {
+			footer = append(footer, st.Faint.Render(l))
+		}
 	}
-	listH := h - len(lines)
-	if footer != "" {
-		listH--
-	}
+	listH := h - len(lines) - len(footer)
 	start, end := s.list.window(max(listH, 1))
 	lines = append(lines, all[start:end]...)
-	if footer != "" {
-		lines = append(block(lines, h-1), footer)
+	if len(footer) > 0 {
+		lines = append(block(lines, h-len(footer)), footer...)
 	}
 	return lines, nil
 }

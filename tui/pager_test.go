@@ -5,6 +5,10 @@ import (
 	"testing"
 
 	tea "charm.land/bubbletea/v2"
+
+	"ipflow/engine"
+	"ipflow/fixtures"
+	"ipflow/model"
 )
 
 // joined is the frame's words, so a text wrapped at any width can be found whole.
@@ -124,5 +128,23 @@ func TestRuleTableSearch(t *testing.T) {
 		if screenOf(m) != "verdict" {
 			t.Fatalf("%q: second esc: screen %q", q, screenOf(m))
 		}
+	}
+}
+
+// A VM's name is never cut on its NIC screen, even at 50 columns: the title wraps.
+func TestLongVMNameWrapsOnTheNICScreen(t *testing.T) {
+	long := "web-02-" + strings.Repeat("x", 52) + "-end" // 63 characters, under Azure's 64
+	var srcs []model.Source
+	for _, src := range fixtures.Sample() {
+		srcs = append(srcs, model.Source{Name: src.Name, Data: []byte(strings.ReplaceAll(string(src.Data), `"web-02"`, `"`+long+`"`))})
+	}
+	env, err := model.Load(srcs...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := sized(engine.Compile(env), Start{VM: long}, MinWidth, MinHeight)
+	checkFrame(t, m, MinWidth, MinHeight)
+	if !strings.Contains(strings.ReplaceAll(joined(m), " ", ""), "Networkinterfacesof"+long) {
+		t.Fatalf("the VM's name is cut:\n%s", frame(m))
 	}
 }
