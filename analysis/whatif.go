@@ -94,6 +94,9 @@ func changedBox(before, after engine.Target, d model.Direction) (Box, bool) {
 		if layerKey(lb[s]) != layerKey(la[s]) {
 			return Everything(), true
 		}
+		if engine.SameSpaces(before, after, d, s) {
+			continue // one compiled table (a what-if's shares its base's): nothing differs
+		}
 		sb, sa := before.Spaces(d, s), after.Spaces(d, s)
 		count := map[string]int{}
 		var buf []byte

@@ -316,16 +316,21 @@ func compile(base *Engine, env *model.Environment) *Engine {
 	for name, ps := range env.ServiceTags {
 		c.tags[name] = newIPSet(ps...)
 	}
-	names := make(map[string]bool, len(env.ASGs))
-	c.asgl = &asgList{sets: c.asgs, unique: true}
-	for _, a := range env.ASGs {
-		c.asgl.unique = c.asgl.unique && !names[a.Name]
-		names[a.Name] = true
-		ps := make([]netip.Prefix, 0, len(a.Members))
-		for _, m := range a.Members {
-			ps = append(ps, netip.PrefixFrom(m.PrivateIP, 32))
+	if base != nil && slices.Equal(base.env.ASGs, env.ASGs) {
+		// A view of base (whatif.Only): the same ASGs, so the same member sets.
+		c.asgl, c.asgs = base.asgl, base.asgl.sets
+	} else {
+		names := make(map[string]bool, len(env.ASGs))
+		c.asgl = &asgList{sets: c.asgs, unique: true}
+		for _, a := range env.ASGs {
+			c.asgl.unique = c.asgl.unique && !names[a.Name]
+			names[a.Name] = true
+			ps := make([]netip.Prefix, 0, len(a.Members))
+			for _, m := range a.Members {
+				ps = append(ps, netip.PrefixFrom(m.PrivateIP, 32))
+			}
+			c.asgs[a] = newIPSet(ps...)
 		}
-		c.asgs[a] = newIPSet(ps...)
 	}
 	if base != nil {
 		c.baseNSG = base.byName()

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"net/netip"
+	"slices"
 	"unsafe"
 
 	"ipflow/model"
@@ -119,6 +120,32 @@ func (t Target) Spaces(d model.Direction, slot int) []RuleSpace {
 			RemotePorts: exportPorts(rports), LocalPorts: exportPorts(lports)})
 	}
 	return out
+}
+
+// SameSpaces reports, without computing them, that a's and b's Spaces(d, slot) are equal: the
+// slot holds the same compiled rules in both (one table, or a what-if's table that shares its
+// base's, engine.CompileWithBase) for the same address, subnet address sets and ASG names.
+// False says nothing: the spaces may still be equal.
+func SameSpaces(a, b Target, d model.Direction, slot int) bool {
+	la, lb := a.Slots(d)[slot], b.Slots(d)[slot]
+	if la == nil || lb == nil || la.table == nil || lb.table == nil {
+		return false
+	}
+	ta, tb := la.table, lb.table
+	if ta != tb && ta.from != tb && tb.from != ta && (ta.from == nil || ta.from != tb.from) {
+		return false
+	}
+	x, y := a.t, b.t
+	return x.ip == y.ip && sameSet(x.net.vnet, y.net.vnet) && sameSet(x.net.internet, y.net.internet) && sameASGNames(x.ipc.ASGs, y.ipc.ASGs)
+}
+
+// sameSet reports whether two compiled sets are one: the same ranges in memory.
+func sameSet(a, b ipSet) bool {
+	return len(a) == len(b) && (len(a) == 0 || &a[0] == &b[0])
+}
+
+func sameASGNames(a, b []*model.ASG) bool {
+	return slices.EqualFunc(a, b, func(x, y *model.ASG) bool { return x.Name == y.Name })
 }
 
 // remoteSet is every remote address a rule side matches for target t (the remote address is

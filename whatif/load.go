@@ -65,20 +65,24 @@ func Apply(env *model.Environment, changes []Change) (*model.Environment, error)
 // state is the rules as the changes so far leave them.
 type state struct {
 	env     *model.Environment
-	nsgs    map[string]*model.NSG
-	names   []string
 	rules   map[*model.NSG][]*model.Rule // the NSGs changed so far
 	admin   []*model.AdminRule
 	adminCh bool
 }
 
 func newState(env *model.Environment) *state {
-	s := &state{env: env, nsgs: map[string]*model.NSG{}, rules: map[*model.NSG][]*model.Rule{}, admin: env.AdminRules}
-	for _, g := range env.NSGs {
-		s.nsgs[g.Name] = g
-		s.names = append(s.names, g.Name)
+	return &state{env: env, rules: map[*model.NSG][]*model.Rule{}, admin: env.AdminRules}
+}
+
+// nsg is env's NSG of that name. A search, not a map: a change set names a few NSGs, and a
+// what-if of a large estate is made often (each suggestion, each sandbox step).
+func (s *state) nsg(name string) (*model.NSG, bool) {
+	for _, g := range s.env.NSGs {
+		if g.Name == name {
+			return g, true
+		}
 	}
-	return s
+	return nil, false
 }
 
 func (s *state) edits() *edits {
@@ -130,8 +134,12 @@ func (s *state) read(doc *model.Document, t *model.Table) (Change, bool) {
 	}
 	if hasNSG {
 		c.NSG = nsgName
-		if _, known := s.nsgs[nsgName]; !known {
-			t.Errorf("nsg", "nsg: %s", doc.NoSuch("nsg", nsgName, s.names))
+		if _, known := s.nsg(nsgName); !known {
+			names := make([]string, len(s.env.NSGs))
+			for i, g := range s.env.NSGs {
+				names[i] = g.Name
+			}
+			t.Errorf("nsg", "nsg: %s", doc.NoSuch("nsg", nsgName, names))
 			return c, false
 		}
 	}
@@ -210,7 +218,7 @@ func (s *state) apply(c *Change) (msg, key string) {
 	if c.IsAdmin() {
 		return s.applyAdmin(c)
 	}
-	g, ok := s.nsgs[c.NSG]
+	g, ok := s.nsg(c.NSG)
 	if !ok {
 		return "no nsg named " + quoted(c.NSG), "nsg"
 	}
