@@ -25,7 +25,13 @@ type Engine struct {
 	// reuse those of the NSGs it leaves as they are (CompileWithBase).
 	tables map[*model.NSG]*ruleTable
 	asgl   *asgList
-	byName func() map[string]*model.NSG // the NSGs by name, made on first use
+	byName    func() map[string]*model.NSG // the NSGs by name, made on first use
+	asgByName func() map[string]*model.ASG // the ASGs by name, made on first use
+}
+
+// sameMembers reports whether two ASGs have the same member addresses, in the same order.
+func sameMembers(a, b *model.ASG) bool {
+	return slices.EqualFunc(a.Members, b.Members, func(x, y *model.IPConfig) bool { return x.PrivateIP == y.PrivateIP })
 }
 
 type vmEntry struct {
@@ -325,6 +331,13 @@ func compile(base *Engine, env *model.Environment) *Engine {
 		for _, a := range env.ASGs {
 			c.asgl.unique = c.asgl.unique && !names[a.Name]
 			names[a.Name] = true
+			if base != nil {
+				// A what-if's copy of base's ASG: the same member addresses, the same set.
+				if ba := base.asgByName()[a.Name]; ba != nil && sameMembers(ba, a) {
+					c.asgs[a] = base.asgl.sets[ba]
+					continue
+				}
+			}
 			ps := make([]netip.Prefix, 0, len(a.Members))
 			for _, m := range a.Members {
 				ps = append(ps, netip.PrefixFrom(m.PrivateIP, 32))
@@ -345,6 +358,15 @@ func compile(base *Engine, env *model.Environment) *Engine {
 		m := make(map[string]*model.NSG, len(env.NSGs))
 		for _, g := range env.NSGs {
 			m[g.Name] = g
+		}
+		return m
+	})
+	e.asgByName = sync.OnceValue(func() map[string]*model.ASG {
+		m := make(map[string]*model.ASG, len(env.ASGs))
+		for _, a := range env.ASGs {
+			if _, ok := c.asgl.sets[a]; ok && m[a.Name] == nil {
+				m[a.Name] = a
+			}
 		}
 		return m
 	})
