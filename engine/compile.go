@@ -23,8 +23,8 @@ type Engine struct {
 	vmNames []string
 	// tables are the compiled rule tables by NSG, kept so that a what-if of this estate can
 	// reuse those of the NSGs it leaves as they are (CompileWithBase).
-	tables map[*model.NSG]*ruleTable
-	asgl   *asgList
+	tables    map[*model.NSG]*ruleTable
+	asgl      *asgList
 	byName    func() map[string]*model.NSG // the NSGs by name, made on first use
 	asgByName func() map[string]*model.ASG // the ASGs by name, made on first use
 }
