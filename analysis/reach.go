@@ -33,7 +33,8 @@ type Reach struct {
 
 // Entry is a part of the space that one rule decides: every flow from (inbound) or to
 // (outbound) an address in Remote, with a remote port in RemotePorts and a local port in
-// LocalPorts. Contains names what Remote holds in the estate. Decision.Matched is left empty:
+// LocalPorts. Contains names what Remote holds in the estate as a whole, Parts what each of its
+// prefixes holds (AddrSet.Prefixes' order). Decision.Matched is left empty:
 // the rules matched in earlier layers may differ within an entry; the deciding rule does not.
 type Entry struct {
 	Remote      AddrSet
@@ -41,6 +42,7 @@ type Entry struct {
 	LocalPorts  PortSet
 	Decision
 	Contains []string
+	Parts    []Part
 }
 
 // Reach answers a ReachQuery exactly. Errors are *engine.InputError (unknown VM or NIC, a
@@ -70,7 +72,7 @@ func (a *Analyzer) Reach(q ReachQuery) (*Reach, error) {
 	r := &Reach{Query: q, Target: t}
 	d := a.describer(t)
 	for _, e := range groupByRule(regions) {
-		e.Contains = d.contains(e.Remote.s)
+		e.Contains, e.Parts = d.contains(e.Remote.s), d.parts(e.Remote)
 		if e.Access == model.Deny {
 			r.Denied = append(r.Denied, e)
 		} else {

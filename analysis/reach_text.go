@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net/netip"
 	"strings"
 
 	"ipflow/engine"
@@ -98,11 +99,10 @@ func (r *Reach) WriteText(w io.Writer) error {
 				fmt.Fprintf(&b, "  %s\n", e.RuleLine())
 				last = k
 			}
-			fmt.Fprintf(&b, "    %s %s\n", remote, addrLine(e.Remote))
+			writeParts(&b, remote, e)
 			if r.Query.Protocol.HasPorts() {
 				fmt.Fprintf(&b, "      %s %s, local ports %s\n", local, e.RemotePorts, e.LocalPorts)
 			}
-			fmt.Fprintf(&b, "      holds %s\n", strings.Join(e.Contains, "; "))
 		}
 	}
 	section("Allowed", r.Allowed)
@@ -111,21 +111,85 @@ func (r *Reach) WriteText(w io.Writer) error {
 	return err
 }
 
+// writeParts writes a line per prefix of an entry naming what it holds (consecutive prefixes
+// that hold the same are one line), up to maxPrefixes lines; the rest are counted, with what
+// the entry holds in all.
+func writeParts(b *strings.Builder, remote string, e Entry) {
+	if e.Remote.All() {
+		fmt.Fprintf(b, "    %s * (every address)\n", remote)
+		return
+	}
+	type line struct {
+		prefixes []netip.Prefix
+		text     string
+	}
+	var lines []line
+	var texts []string
+	for i, p := range e.Parts {
+		texts = append(texts, p.Text())
+		if i+1 < len(e.Parts) && e.Parts[i+1].Prefix == p.Prefix {
+			continue
+		}
+		text := shortListSep(texts, maxNamed, "; ")
+		texts = texts[:0]
+		if n := len(lines); n > 0 && lines[n-1].text == text {
+			lines[n-1].prefixes = append(lines[n-1].prefixes, p.Prefix)
+			continue
+		}
+		lines = append(lines, line{[]netip.Prefix{p.Prefix}, text})
+	}
+	for _, l := range lines[:min(len(lines), maxPrefixes)] {
+		ps := make([]string, 0, 3)
+		for _, p := range l.prefixes[:min(len(l.prefixes), 3)] {
+			ps = append(ps, p.String())
+		}
+		what := strings.Join(ps, ", ")
+		if len(l.prefixes) > 3 {
+			what += fmt.Sprintf(" and %d more", len(l.prefixes)-3)
+		}
+		fmt.Fprintf(b, "    %s %s — %s\n", remote, what, l.text)
+	}
+	if n := len(lines) - maxPrefixes; n > 0 {
+		fmt.Fprintf(b, "    and %d more line(s) (-o json lists every prefix); in all the entry holds %s\n", n, strings.Join(e.Contains, "; "))
+	}
+}
+
+func shortListSep(items []string, n int, sep string) string {
+	if len(items) <= n {
+		return strings.Join(items, sep)
+	}
+	return strings.Join(items[:n], sep) + fmt.Sprintf("%sand %d more", sep, len(items)-n)
+}
+
+// jsonPart is a Part for scripts.
+type jsonPart struct {
+	Prefix    string   `json:"prefix"`
+	Kind      string   `json:"kind"`
+	Name      string   `json:"name"`
+	Partly    bool     `json:"partly,omitempty"`
+	Addresses uint64   `json:"addresses,omitempty"`
+	VMs       []string `json:"vms,omitempty"`
+}
+
 type jsonEntry struct {
-	Prefixes    []string `json:"prefixes"`
-	RemotePorts string   `json:"remotePorts,omitempty"`
-	LocalPorts  string   `json:"localPorts,omitempty"`
-	Access      string   `json:"access"`
-	Rule        string   `json:"rule"`
-	NSG         string   `json:"nsg,omitempty"`
-	AppliedTo   string   `json:"appliedTo,omitempty"`
-	Contains    []string `json:"contains"`
+	Prefixes    []string   `json:"prefixes"`
+	RemotePorts string     `json:"remotePorts,omitempty"`
+	LocalPorts  string     `json:"localPorts,omitempty"`
+	Access      string     `json:"access"`
+	Rule        string     `json:"rule"`
+	NSG         string     `json:"nsg,omitempty"`
+	AppliedTo   string     `json:"appliedTo,omitempty"`
+	Contains    []jsonPart `json:"contains"`
+	Holds       []string   `json:"holds"`
 }
 
 func entryJSON(e Entry, ports bool) jsonEntry {
-	j := jsonEntry{Prefixes: prefixStrings(e.Remote), Access: e.Access.String(), Contains: e.Contains}
-	if j.Contains == nil {
-		j.Contains = []string{}
+	j := jsonEntry{Prefixes: prefixStrings(e.Remote), Access: e.Access.String(), Holds: e.Contains, Contains: []jsonPart{}}
+	if j.Holds == nil {
+		j.Holds = []string{}
+	}
+	for _, p := range e.Parts {
+		j.Contains = append(j.Contains, jsonPart{Prefix: p.Prefix.String(), Kind: p.Kind, Name: p.Name, Partly: p.Partly, Addresses: p.Addresses, VMs: partVMs(p.IPConfigs)})
 	}
 	if ports {
 		j.RemotePorts, j.LocalPorts = e.RemotePorts.String(), e.LocalPorts.String()

@@ -28,7 +28,7 @@ func TestReachCommand(t *testing.T) {
 	if code != 0 || errOut != "" {
 		t.Fatalf("exit %d, stderr %q", code, errOut)
 	}
-	for _, w := range []string{"Inbound TCP port 8080 to app-01 / app-01-nic", "securityRules/allow-web-to-app (priority 100, Allow) in NSG app-subnet-nsg on subnet/spoke-app/app\n    from 10.0.1.4/31\n      remote ports *, local ports 8080\n      holds VMs web-01 (10.0.1.4), web-02 (10.0.1.5)\n", "\nDenied\n"} {
+	for _, w := range []string{"Inbound TCP port 8080 to app-01 / app-01-nic", "securityRules/allow-web-to-app (priority 100, Allow) in NSG app-subnet-nsg on subnet/spoke-app/app\n    from 10.0.1.4/31 — part of subnet hub/web (web-01, web-02)\n      remote ports *, local ports 8080\n", "\nDenied\n"} {
 		if !strings.Contains(out, w) {
 			t.Errorf("output lacks %q:\n%s", w, out)
 		}
