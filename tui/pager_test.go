@@ -142,9 +142,19 @@ func TestLongVMNameWrapsOnTheNICScreen(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := sized(engine.Compile(env), Start{VM: long}, MinWidth, MinHeight)
+	eng := engine.Compile(env)
+	m := sized(eng, Start{VM: long}, MinWidth, MinHeight)
 	checkFrame(t, m, MinWidth, MinHeight)
 	if !strings.Contains(strings.ReplaceAll(joined(m), " ", ""), "Networkinterfacesof"+long) {
 		t.Fatalf("the VM's name is cut:\n%s", frame(m))
+	}
+	// On the VM list the NAME column cuts it; the footer has it whole.
+	m = sized(eng, Start{}, MinWidth, MinHeight)
+	m = send(t, m, "/")
+	m = typeText(m, "xxxx")
+	m = send(t, m, "enter")
+	checkFrame(t, m, MinWidth, MinHeight)
+	if !strings.Contains(strings.ReplaceAll(joined(m), " ", ""), long+":web-02-nicinhub/web") {
+		t.Fatalf("the selected VM's name is not on the VM list whole:\n%s", frame(m))
 	}
 }

@@ -391,9 +391,12 @@ func (s *vmsScreen) view(w, h int) ([]string, *tea.Cursor) {
 	}
 	lines = append(lines, st.Header.Render(strings.TrimRight(hdr, " ")))
 
-	// Rows, then one footer line about the VM under the cursor.
-	listH := h - len(lines) - 1
+	// Rows, then the footer about the VM under the cursor (wrapped: a name the column cuts is
+	// there whole).
+	foot := s.footer(w, c)
+	listH := h - len(lines) - len(foot)
 	if listH < 1 {
+		foot = nil
 		listH = max(h-len(lines), 0)
 	}
 	if len(s.shown) == 0 {
@@ -410,9 +413,15 @@ func (s *vmsScreen) view(w, h int) ([]string, *tea.Cursor) {
 	for i := start; i < end; i++ {
 		lines = append(lines, s.row(s.rows[s.shown[i]], c, w, i == s.list.cursor))
 	}
-	if h-len(lines) >= 1 {
-		lines = block(lines, h-1)
-		lines = append(lines, s.footer(w, start, end))
+	if len(foot) > 0 && h-len(lines) >= len(foot) {
+		lines = block(lines, h-len(foot))
+		last := len(foot) - 1
+		if pos := s.list.position(start, end); pos != "" {
+			if gap := w - width(foot[last]) - width(pos); gap >= 1 {
+				foot[last] += strings.Repeat(" ", gap) + st.Dim.Render(pos)
+			}
+		}
+		lines = append(lines, foot...)
 	}
 	return lines, cur
 }
@@ -458,26 +467,37 @@ func (s *vmsScreen) row(r vmRow, c vmCols, w int, sel bool) string {
 	return strings.TrimRight(line, " ")
 }
 
-// footer says where the list is and what enter does with the VM under the cursor.
-func (s *vmsScreen) footer(w, start, end int) string {
+// footer says what enter does with the VM under the cursor, wrapped to w with room for the
+// list's position ("12–34 of 10,000") at the right of its last line; the VM's name comes first
+// when the NAME column cuts it.
+func (s *vmsScreen) footer(w int, c vmCols) []string {
 	st := s.c.st
-	pos := s.list.position(start, end)
 	vm := s.selected()
-	text := ""
-	if vm != nil {
-		if !vm.PowerState.Allocated() {
-			text = st.Warn.Render(trunc("⊘ "+safe(vm.Name)+" is "+vm.PowerState.String()+": IP flow verify needs an allocated VM", w-width(pos)-2))
-		} else if n := vm.PrimaryNIC(); n != nil {
-			if ipc := n.PrimaryIPConfig(); ipc != nil {
-				text = st.Dim.Render(trunc(safe(n.Name)+" in "+safe(ipc.Subnet.Path()), w-width(pos)-2))
-			}
+	if vm == nil {
+		return []string{""}
+	}
+	n := itoa(len(s.shown))
+	room := w - (2*len(n) + len(" of ") + 1 + len(n)) - 2
+	name := ""
+	if width(safe(vm.Name)) > c.name {
+		name = safe(vm.Name) + ": "
+	}
+	text, style := "", st.Dim
+	if !vm.PowerState.Allocated() {
+		text, style = "⊘ "+safe(vm.Name)+" is "+vm.PowerState.String()+": IP flow verify needs an allocated VM", st.Warn
+	} else if nic := vm.PrimaryNIC(); nic != nil {
+		if ipc := nic.PrimaryIPConfig(); ipc != nil {
+			text = name + safe(nic.Name) + " in " + safe(ipc.Subnet.Path())
 		}
 	}
-	gap := w - width(text) - width(pos)
-	if pos == "" || gap < 1 {
-		return text
+	if text == "" {
+		return []string{name}
 	}
-	return text + strings.Repeat(" ", gap) + st.Dim.Render(pos)
+	var out []string
+	for _, l := range wrap(text, max(room, w/2), 2) {
+		out = append(out, style.Render(l))
+	}
+	return out
 }
 
 // deallocatedMsg says why a VM cannot be checked.
