@@ -139,16 +139,17 @@ type rawBox [3]ivs
 func mergeBoxes(bs []rawBox) []rawBox {
 	for {
 		n := len(bs)
+		var buf []byte // one key buffer: a lookup by string(buf) does not allocate
 		for k := range 3 {
-			index := map[string]int{}
-			var out []rawBox
+			index := make(map[string]int, len(bs))
+			out := make([]rawBox, 0, len(bs))
 			for _, b := range bs {
-				key := boxKey(b, k)
-				if i, ok := index[key]; ok {
+				buf = appendBoxKey(buf[:0], b, k)
+				if i, ok := index[string(buf)]; ok {
 					out[i][k] = out[i][k].union(b[k])
 					continue
 				}
-				index[key] = len(out)
+				index[string(buf)] = len(out)
 				out = append(out, b)
 			}
 			bs = out
@@ -159,8 +160,8 @@ func mergeBoxes(bs []rawBox) []rawBox {
 	}
 }
 
-func boxKey(b rawBox, skip int) string {
-	buf := make([]byte, 0, 64)
+// appendBoxKey appends the key of b's sides other than skip to buf.
+func appendBoxKey(buf []byte, b rawBox, skip int) []byte {
 	for k := range 3 {
 		if k == skip {
 			continue
@@ -171,5 +172,5 @@ func boxKey(b rawBox, skip int) string {
 			buf = binary.BigEndian.AppendUint32(buf, r.Hi)
 		}
 	}
-	return string(buf)
+	return buf
 }
