@@ -71,7 +71,7 @@ type Findings []Finding
 // Lint checks the whole estate and returns its findings.
 func (a *Analyzer) Lint() Findings {
 	w := runtime.GOMAXPROCS(0)
-	return a.lint(w, 16*w)
+	return a.lint(w, 64*w)
 }
 
 // lint runs on workers goroutines, batch targets and directions at a time; the findings do
@@ -324,7 +324,7 @@ func (l *linter) vnetID(t engine.Target) int {
 
 // openLimit is how many open rules get partitions of their own before the whole space is
 // partitioned at once instead.
-const openLimit = 4
+const openLimit = 1
 
 // partitionOpen finds which open rules are the match of their layer somewhere (slot only is 1
 // + the layer judged alone, or 0 for all layers), and calls found for each.
