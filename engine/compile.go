@@ -677,7 +677,7 @@ func (c *compiler) sameRule(old, r *model.Rule, asgOf map[*model.ASG]*model.ASG)
 		return false
 	}
 	for _, s := range [][2]model.Side{{old.Source, r.Source}, {old.Destination, r.Destination}} {
-		if !slices.Equal(s[0].Addresses, s[1].Addresses) || !slices.Equal(s[0].Ports, s[1].Ports) || len(s[0].ASGs) != len(s[1].ASGs) {
+		if !equalOrShared(s[0].Addresses, s[1].Addresses) || !equalOrShared(s[0].Ports, s[1].Ports) || len(s[0].ASGs) != len(s[1].ASGs) {
 			return false
 		}
 		for j, a := range s[0].ASGs {
@@ -687,6 +687,14 @@ func (c *compiler) sameRule(old, r *model.Rule, asgOf map[*model.ASG]*model.ASG)
 		}
 	}
 	return true
+}
+
+// equalOrShared is slices.Equal, at once for a slice shared by a rule and its copy.
+func equalOrShared[T comparable](a, b []T) bool {
+	if len(a) == len(b) && (len(a) == 0 || &a[0] == &b[0]) {
+		return true
+	}
+	return slices.Equal(a, b)
 }
 
 // sameASG reports whether base's ASG old and env's ASG a are the same group: the same name and
