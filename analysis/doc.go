@@ -29,5 +29,7 @@
 // what a what-if compares, without building either partition alone.
 //
 // Everything here is immutable input in, plain data out; nothing is cached between calls, so
-// an Analyzer is safe for concurrent use.
+// an Analyzer is safe for concurrent use. Lint spreads its partitions over GOMAXPROCS
+// goroutines in batches of targets, reading what it knows before a batch and recording what
+// the batch found after it in the targets' order, so its findings are those of one goroutine.
 package analysis
