@@ -23,6 +23,7 @@ import (
 type ruleField struct {
 	key, label, hint string
 	list             bool // a comma-separated list
+	array            bool // a list always written as an array (the key takes no single string)
 	num              bool // an integer
 }
 
@@ -33,8 +34,10 @@ var ruleFields = []ruleField{
 	{key: "access", label: "Access", hint: "Allow or Deny"},
 	{key: "protocol", label: "Protocol", hint: "Tcp, Udp, Icmp, Esp, Ah or *"},
 	{key: "source", label: "Source", hint: "*, IPs, CIDRs (a, b) or a service tag", list: true},
+	{key: "source_asgs", label: "Source ASGs", hint: "ASG names (a, b), instead of Source", list: true, array: true},
 	{key: "source_ports", label: "Source ports", hint: "*, N, N-M (a, b)", list: true},
 	{key: "destination", label: "Destination", hint: "*, IPs, CIDRs (a, b) or a service tag", list: true},
+	{key: "destination_asgs", label: "Dest. ASGs", hint: "ASG names (a, b), instead of Destination", list: true, array: true},
 	{key: "destination_ports", label: "Dest. ports", hint: "*, N, N-M (a, b)", list: true},
 }
 
@@ -52,21 +55,27 @@ type ruleEditScreen struct {
 
 func newRuleEdit(c *ctx, nsg string, r *model.Rule) *ruleEditScreen {
 	s := &ruleEditScreen{c: c, nsg: nsg, op: whatif.Add, fields: make([]input, len(ruleFields)), errs: make([]string, len(ruleFields))}
-	vals := []string{"", "", "Inbound", "Allow", "Tcp", "*", "*", "*", ""}
+	vals := []string{"", "", "Inbound", "Allow", "Tcp", "*", "", "*", "*", "", ""}
 	if r != nil {
 		s.op, s.orig = whatif.Replace, r.Name
-		side := func(sd model.Side) string {
-			if len(sd.ASGs) > 0 {
-				return "" // ASG sides are edited in the fixture; the form takes addresses
-			}
+		// A side is addresses or ASGs: the form shows both fields, one of them empty.
+		addrs := func(sd model.Side) string {
 			parts := make([]string, len(sd.Addresses))
 			for i, a := range sd.Addresses {
 				parts[i] = a.String()
 			}
 			return strings.Join(parts, ", ")
 		}
+		asgs := func(sd model.Side) string {
+			names := make([]string, len(sd.ASGs))
+			for i, a := range sd.ASGs {
+				names[i] = a.Name
+			}
+			return strings.Join(names, ", ")
+		}
 		vals = []string{r.Name, itoa(r.Priority), r.Direction.String(), r.Access.String(), r.Protocol.String(),
-			side(r.Source), model.FormatPorts(r.Source.Ports), side(r.Destination), model.FormatPorts(r.Destination.Ports)}
+			addrs(r.Source), asgs(r.Source), model.FormatPorts(r.Source.Ports),
+			addrs(r.Destination), asgs(r.Destination), model.FormatPorts(r.Destination.Ports)}
 	}
 	for i, f := range ruleFields {
 		s.fields[i] = input{placeholder: f.hint, limit: 400}
@@ -118,7 +127,11 @@ func (s *ruleEditScreen) changeSet() (string, map[int]int) {
 			for _, it := range strings.Split(v, ",") {
 				items = append(items, strings.TrimSpace(it))
 			}
-			w.StrOrList("", f.key, items)
+			if f.array {
+				w.List("", f.key, items)
+			} else {
+				w.StrOrList("", f.key, items)
+			}
 		default:
 			w.Str("", f.key, v)
 		}
@@ -227,10 +240,13 @@ func (s *ruleEditScreen) view(w, h int) ([]string, *tea.Cursor) {
 	}
 	out = append(out, "", st.Dim.Render(trunc("Values as in a fixture's [[nsg.rule]]; lists are comma-separated.", w)))
 	if len(out) > h {
-		out = out[:h]
+		// A short terminal shows the window of fields that holds the focus, never cuts it off.
+		start := 0
 		if cur != nil && cur.Y >= h {
-			cur = nil
+			start = cur.Y - h + 1
+			cur.Y -= start
 		}
+		out = out[start : start+h]
 	}
 	return out, cur
 }

@@ -12,6 +12,7 @@ import (
 	"ipflow/engine"
 	"ipflow/internal/cputime"
 	"ipflow/model"
+	"ipflow/whatif"
 )
 
 var ntpFlow = engine.Flow{VM: "web-01", Direction: model.Inbound, Protocol: model.TCP,
@@ -217,9 +218,9 @@ func TestSandboxHandEdits(t *testing.T) {
 	m = typeField(t, m, "Tcpp")
 	m = send(t, m, "tab")
 	m = typeField(t, m, "13.107.21.200")
-	m = send(t, m, "tab", "tab")
+	m = send(t, m, "tab", "tab", "tab")
 	m = typeField(t, m, "10.0.1.4")
-	m = send(t, m, "tab")
+	m = send(t, m, "tab", "tab")
 	m = typeField(t, m, "123")
 	m = send(t, m, "enter")
 	if screenOf(m) != "ruleedit" {
@@ -227,7 +228,7 @@ func TestSandboxHandEdits(t *testing.T) {
 	}
 	mustContain(t, m, `✗ protocol "Tcpp": must be`)
 	goldenFrame(t, m)
-	m = send(t, m, "shift+tab", "shift+tab", "shift+tab", "shift+tab")
+	m = send(t, m, "shift+tab", "shift+tab", "shift+tab", "shift+tab", "shift+tab", "shift+tab")
 	m = typeField(t, m, "Tcp")
 	m = send(t, m, "enter")
 	mustContain(t, m, "✗ priority 4000 clashes with rule \"deny-rdp\"")
@@ -253,7 +254,7 @@ func TestSandboxHandEdits(t *testing.T) {
 		t.Fatalf("e opened %q:\n%s", screenOf(m), frame(m))
 	}
 	mustContain(t, m, "Edit rule allow-https of NSG web-nic-nsg", "443, 8000-8080")
-	m = send(t, m, "tab", "tab", "tab", "tab", "tab", "tab", "tab", "tab")
+	m = send(t, m, "tab", "tab", "tab", "tab", "tab", "tab", "tab", "tab", "tab", "tab")
 	m = typeField(t, m, "443, 8000-8080, 123")
 	m = send(t, m, "enter")
 	r = m.(Model).result()
@@ -275,4 +276,47 @@ func TestSandboxHandEdits(t *testing.T) {
 	if v, _ := eng.Decide(ntpFlow); v.Access != model.Deny || v.Layer.NSG.Name != "web-subnet-nsg" {
 		t.Fatal("the loaded engine changed")
 	}
+}
+
+// Editing a rule whose side is ASGs shows them, and the form read back as a change set is the
+// same rule: an edit never drops an ASG side.
+func TestRuleEditKeepsASGSides(t *testing.T) {
+	eng := sampleEngine(t)
+	env := eng.Environment()
+	var rule *model.Rule
+	var nsg string
+	for _, n := range env.NSGs {
+		for _, r := range n.Rules {
+			if len(r.Source.ASGs) > 0 && rule == nil {
+				rule, nsg = r, n.Name
+			}
+		}
+	}
+	if rule == nil {
+		t.Fatal("the sample has no rule with an ASG source")
+	}
+	m := sized(eng, Start{}, 80, 30).(Model)
+	s := newRuleEdit(m.c, nsg, rule)
+	text, _ := s.changeSet()
+	if !strings.Contains(text, "source_asgs") {
+		t.Fatalf("the form lost the ASG source:\n%s", text)
+	}
+	set, err := whatif.Load(env, model.Source{Name: "form", Data: []byte(text)})
+	if err != nil {
+		t.Fatalf("%v\n%s", err, text)
+	}
+	got := set.Changes[0].Rule
+	if got == nil || len(got.Source.ASGs) != len(rule.Source.ASGs) || got.Source.ASGs[0].Name != rule.Source.ASGs[0].Name || len(got.Source.Addresses) != 0 {
+		t.Fatalf("read back %+v, want the ASG source of %+v", got, rule)
+	}
+}
+
+// On a short terminal the rule form scrolls to the focused field instead of cutting it off.
+func TestRuleEditScrollsToTheFocus(t *testing.T) {
+	m := sized(sampleEngine(t), Start{Flow: &ntpFlow}, 50, 12)
+	m = send(t, m, "r", "a")
+	for range len(ruleFields) - 1 {
+		m = send(t, m, "tab")
+	}
+	mustContain(t, m, "▶ Dest. ports")
 }
