@@ -8,6 +8,7 @@ import (
 	"charm.land/bubbles/v2/help"
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
 
 	"ipflow/analysis"
 	"ipflow/engine"
@@ -135,6 +136,35 @@ type entryLine struct {
 	item int
 	text string
 	head bool
+}
+
+// headLine is the index of item's first line, where the cursor rests; -1 when it has none.
+func headLine(lines []entryLine, item int) int {
+	for j, l := range lines {
+		if l.head && l.item == item {
+			return j
+		}
+	}
+	return -1
+}
+
+// entryRows draws the lines the scroller shows in h rows: the cursor's line selected, each
+// item's first line in headStyle(item), the rest dim.
+func entryRows(st *Styles, list *scroller, lines []entryLine, w, h int, headStyle func(item int) lipgloss.Style) []string {
+	start, end := list.window(h)
+	rows := make([]string, 0, end-start)
+	for i := start; i < end; i++ {
+		l := lines[i]
+		switch {
+		case i == list.cursor:
+			rows = append(rows, st.Selected.Render(fit(l.text, w)))
+		case l.head:
+			rows = append(rows, headStyle(l.item).Render(l.text))
+		default:
+			rows = append(rows, st.Dim.Render(l.text))
+		}
+	}
+	return rows
 }
 
 // reachScreen answers who can reach a NIC's port (inbound), or where it may send (outbound):
@@ -268,13 +298,7 @@ func (s *reachScreen) layout(w int) {
 		}
 	}
 	s.list.n = len(s.lines)
-	s.list.cursor = -1
-	for j, l := range s.lines {
-		if l.head && l.item == s.cur {
-			s.list.cursor = j
-			break
-		}
-	}
+	s.list.cursor = headLine(s.lines, s.cur)
 }
 
 func (s *reachScreen) view(w, h int) ([]string, *tea.Cursor) {
@@ -298,23 +322,12 @@ func (s *reachScreen) view(w, h int) ([]string, *tea.Cursor) {
 	count := plural(len(s.res.Allowed), "part allowed", "parts allowed") + ", " + plural(len(s.res.Denied), "part denied", "parts denied") + " · exact, every address and port"
 	lines = append(lines, st.Dim.Render(trunc(count, w)))
 	s.layout(w)
-	start, end := s.list.window(max(h-len(lines), 1))
-	for i := start; i < end; i++ {
-		l := s.lines[i]
-		text := l.text
-		switch {
-		case i == s.list.cursor:
-			text = st.Selected.Render(fit(text, w))
-		case l.head && s.items[l.item].Access == model.Deny:
-			text = st.Deny.Render(text)
-		case l.head:
-			text = st.Allow.Render(text)
-		default:
-			text = st.Dim.Render(text)
+	return append(lines, entryRows(st, &s.list, s.lines, w, max(h-len(lines), 1), func(item int) lipgloss.Style {
+		if s.items[item].Access == model.Deny {
+			return st.Deny
 		}
-		lines = append(lines, text)
-	}
-	return lines, cur
+		return st.Allow
+	})...), cur
 }
 
 // openFlow checks a flow and opens its verdict (with the form behind it, as from the NICs).
@@ -835,13 +848,7 @@ func (s *lintScreen) layout(w int) {
 		}
 	}
 	s.list.n = len(s.lines)
-	s.list.cursor = -1
-	for j, l := range s.lines {
-		if l.head && l.item == s.cur {
-			s.list.cursor = j
-			break
-		}
-	}
+	s.list.cursor = headLine(s.lines, s.cur)
 }
 
 func (s *lintScreen) view(w, h int) ([]string, *tea.Cursor) {
@@ -855,21 +862,10 @@ func (s *lintScreen) view(w, h int) ([]string, *tea.Cursor) {
 		return append(lines, st.Dim.Render("  No findings.")), nil
 	}
 	s.layout(w)
-	start, end := s.list.window(max(h-len(lines), 1))
-	for i := start; i < end; i++ {
-		l := s.lines[i]
-		text := l.text
-		switch {
-		case i == s.list.cursor:
-			text = st.Selected.Render(fit(text, w))
-		case l.head && s.fs[l.item].Severity == analysis.Error:
-			text = st.Err.Render(text)
-		case l.head:
-			text = st.Warn.Render(text)
-		default:
-			text = st.Dim.Render(text)
+	return append(lines, entryRows(st, &s.list, s.lines, w, max(h-len(lines), 1), func(item int) lipgloss.Style {
+		if s.fs[item].Severity == analysis.Error {
+			return st.Err
 		}
-		lines = append(lines, text)
-	}
-	return lines, nil
+		return st.Warn
+	})...), nil
 }
