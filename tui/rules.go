@@ -150,11 +150,7 @@ func (s *rulesScreen) help() help.KeyMap {
 
 func (s *rulesScreen) update(m *Model, msg tea.Msg) tea.Cmd {
 	k := s.c.keys
-	if s.searching {
-		if s.searchKey(m, msg, k) {
-			s.setQuery(s.search.Value())
-			s.jumpMatch(s.sel, 1, true)
-		}
+	if s.takeSearchKey(m, msg, k, s, s.sel) {
 		return nil
 	}
 	km, ok := msg.(tea.KeyPressMsg)
@@ -162,9 +158,6 @@ func (s *rulesScreen) update(m *Model, msg tea.Msg) tea.Cmd {
 		return nil
 	}
 	switch {
-	case key.Matches(km, k.Back) && s.query != "":
-		s.clearSearch()
-		s.setQuery("")
 	case key.Matches(km, k.Back):
 		m.pop()
 	case key.Matches(km, k.Search):

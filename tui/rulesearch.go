@@ -53,6 +53,32 @@ func (r *ruleSearch) searchKey(m *Model, msg tea.Msg, k *KeyMap) bool {
 	return r.search.Update(msg, k)
 }
 
+// searchScreen is a screen with a rule search: it applies a query to its rows and moves its
+// selection to a match.
+type searchScreen interface {
+	setQuery(q string)
+	jumpMatch(from, d int, here bool)
+}
+
+// takeSearchKey handles the keys the search owns: every key while the query is typed (a changed
+// query is applied and the first match from sel selected), and esc while a query is kept (it
+// clears it). It reports whether it took the key.
+func (r *ruleSearch) takeSearchKey(m *Model, msg tea.Msg, k *KeyMap, s searchScreen, sel int) bool {
+	if r.searching {
+		if r.searchKey(m, msg, k) {
+			s.setQuery(r.search.Value())
+			s.jumpMatch(sel, 1, true)
+		}
+		return true
+	}
+	if km, ok := msg.(tea.KeyPressMsg); ok && key.Matches(km, k.Back) && r.query != "" {
+		r.clearSearch()
+		s.setQuery("")
+		return true
+	}
+	return false
+}
+
 // clearSearch drops a kept search (esc after enter).
 func (r *ruleSearch) clearSearch() { r.search.SetValue("") }
 

@@ -292,11 +292,7 @@ func (s *verdictScreen) jumpLayer(d int) {
 
 func (s *verdictScreen) update(m *Model, msg tea.Msg) tea.Cmd {
 	k := s.c.keys
-	if s.searching {
-		if s.searchKey(m, msg, k) {
-			s.setQuery(s.search.Value())
-			s.jumpMatch(s.sel, 1, true)
-		}
+	if s.takeSearchKey(m, msg, k, s, s.sel) {
 		return nil
 	}
 	km, ok := msg.(tea.KeyPressMsg)
@@ -304,9 +300,6 @@ func (s *verdictScreen) update(m *Model, msg tea.Msg) tea.Cmd {
 		return nil
 	}
 	switch {
-	case key.Matches(km, k.Back) && s.query != "":
-		s.clearSearch()
-		s.setQuery("")
 	case key.Matches(km, k.Back), key.Matches(km, k.Edit):
 		m.pop()
 		if f, ok := m.top().(*formScreen); ok {
