@@ -168,55 +168,76 @@ func (l *loader) roots() []*tab {
 	return out
 }
 
-// build validates and links the decoded files into l.env.
-func (l *loader) build() {
-	roots := l.roots()
-	for _, t := range roots {
+// A tableSource hands build the decoded top-level tables: wholeFiles when every file is decoded
+// before building starts, or a stream of pieces decoded while the model is built (stream.go).
+type tableSource interface {
+	// heads are the top-level tables that may hold anything (environment, service_tags, keys
+	// the format does not know): one per file.
+	heads() []*tab
+	// each calls read with top-level tables holding the arrays of tables named kind, in file
+	// order, as often as it takes, and then lets those arrays go: a large estate's decoded tree
+	// is bigger than its model, and the heap it occupies is what the rest of the load would
+	// otherwise carry along (tables kept for messages keep their own, smaller, parts).
+	each(kind string, read func(roots []*tab))
+}
+
+// wholeFiles is the tableSource of files decoded whole.
+type wholeFiles []*tab
+
+func (w wholeFiles) heads() []*tab { return w }
+
+func (w wholeFiles) each(kind string, read func([]*tab)) {
+	read(w)
+	for _, t := range w {
+		delete(t.m, kind)
+	}
+}
+
+// build validates and links the decoded tables into l.env.
+func (l *loader) build(src tableSource) {
+	for _, t := range src.heads() {
 		t.unknown(keysTop, hintsTop)
 		l.readEnvironment(t)
 	}
-	for _, t := range roots {
+	for _, t := range src.heads() {
 		l.readServiceTags(t)
 	}
 	// ASGs before NSGs (rules refer to ASGs), NSGs before VNets (subnets refer to NSGs).
-	for _, t := range roots {
-		for _, a := range t.tables("asg", "asg", "asg") {
-			l.readASG(a)
+	src.each("asg", func(roots []*tab) {
+		for _, t := range roots {
+			for _, a := range t.tables("asg", "asg", "asg") {
+				l.readASG(a)
+			}
 		}
-	}
-	l.readNSGs(roots)
-	dropKind(roots, "nsg")
-	for _, t := range roots {
-		for _, v := range t.tables("vnet", "vnet", "vnet") {
-			l.readVNet(v)
+	})
+	src.each("nsg", l.readNSGs)
+	src.each("vnet", func(roots []*tab) {
+		for _, t := range roots {
+			for _, v := range t.tables("vnet", "vnet", "vnet") {
+				l.readVNet(v)
+			}
 		}
-	}
+	})
 	l.linkPeerings()
-	for _, t := range roots {
-		for _, v := range t.tables("vm", "vm", "vm") {
-			l.readVM(v)
+	src.each("vm", func(roots []*tab) {
+		for _, t := range roots {
+			for _, v := range t.tables("vm", "vm", "vm") {
+				l.readVM(v)
+			}
 		}
-	}
-	dropKind(roots, "vm")
-	for _, t := range roots {
-		for _, a := range t.tables("admin_rule", "admin_rule", "admin_rule") {
-			l.readAdminRule(a)
+	})
+	src.each("admin_rule", func(roots []*tab) {
+		for _, t := range roots {
+			for _, a := range t.tables("admin_rule", "admin_rule", "admin_rule") {
+				l.readAdminRule(a)
+			}
 		}
-	}
+	})
 	l.checkAdminPriorities()
 	l.checkBothASGs()
 	l.finalWarnings()
 	for _, f := range l.files {
 		f.lines, f.root, f.text = nil, nil, ""
-	}
-}
-
-// dropKind lets the decoded tables of one kind go once the model has them (tables kept for
-// messages keep their own, smaller, parts): a large estate's decoded tree is bigger than its
-// model, and the heap it occupies is what the rest of the load would otherwise carry along.
-func dropKind(roots []*tab, kind string) {
-	for _, t := range roots {
-		delete(t.m, kind)
 	}
 }
 

@@ -39,10 +39,14 @@ func decodeTOML(text string) (root map[string]any, err error) {
 // piece or as a top-level key that two pieces both define other than as arrays of tables. Then
 // (and on any error) the whole text is decoded again in one piece, which also gives syntax
 // errors their true line numbers.
-const (
-	pieceSize = 1 << 20 // bytes, roughly
-	maxPieces = 256
-)
+//
+// Load builds the model from the pieces as they are decoded instead (stream.go); decoding the
+// whole text here is what it falls back to, and what a Document uses.
+const maxPieces = 256
+
+// pieceSize is the size of a piece in bytes, roughly (a variable for tests, which cut small
+// texts into many pieces).
+var pieceSize = 1 << 20
 
 // splitHeaders are the top-level arrays of tables a text may be cut before.
 var splitHeaders = []string{"[[vnet]]", "[[nsg]]", "[[asg]]", "[[vm]]", "[[admin_rule]]"}

@@ -92,6 +92,16 @@ func (n *lnode) kid(key string, i int) *lnode {
 	return nil
 }
 
+// forget lets the tables named key below n go (their readers keep the nodes they need).
+func (n *lnode) forget(key string) {
+	if n == nil {
+		return
+	}
+	if k := n.kidsNamed(key); k != nil {
+		k.nodes = nil
+	}
+}
+
 func (n *lnode) kidsNamed(key string) *lkids {
 	if n.idx != nil && n.idx.kids != nil {
 		if i, ok := n.idx.kids[key]; ok {
@@ -177,9 +187,12 @@ type lscan struct {
 }
 
 // indexLines builds the table tree of a TOML text.
-func indexLines(text string) *lnode {
+func indexLines(text string) *lnode { return indexLinesFrom(text, 1) }
+
+// indexLinesFrom indexes a text whose first line is line of its file.
+func indexLinesFrom(text string, line int) *lnode {
 	root := &lnode{text: &text}
-	sc := &lscan{s: text, line: 1, build: true}
+	sc := &lscan{s: text, line: line, build: true}
 	sc.tableBody(root, false)
 	return root
 }

@@ -124,7 +124,20 @@ type srcFile struct {
 // reference. On failure it returns a *LoadError holding every error found, and the warnings; on
 // success the warnings are in Environment.Warnings. Load never panics. The sources' Data must not
 // change while Load runs; nothing returned refers to it.
-func Load(srcs ...Source) (env *Environment, err error) {
+func Load(srcs ...Source) (*Environment, error) {
+	if len(srcs) == 0 {
+		return nil, &LoadError{Errors: []Issue{{Message: "no fixture files"}}}
+	}
+	if env, err, streamed := load(srcs, true); streamed {
+		return env, err
+	}
+	env, err, _ := load(srcs, false)
+	return env, err
+}
+
+// load is Load from a stream of pieces (stream.go) or from whole files. With stream, done is
+// false when the fixtures are not fit to be streamed, and the load must be done from whole files.
+func load(srcs []Source, stream bool) (env *Environment, err error, done bool) {
 	l := newLoader()
 	defer func() {
 		if !recoverPanics {
@@ -133,26 +146,38 @@ func Load(srcs ...Source) (env *Environment, err error) {
 		if r := recover(); r != nil {
 			// Defence in depth: a bug must surface as an error, not crash the program.
 			l.errAt(Pos{}, "", fmt.Sprintf("internal error while loading fixtures (please report): %v", r))
-			env, err = nil, &LoadError{Errors: l.errs, Warnings: l.warns}
+			env, err, done = nil, &LoadError{Errors: l.errs, Warnings: l.warns}, true
 		}
 	}()
-	if len(srcs) == 0 {
-		return nil, &LoadError{Errors: []Issue{{Message: "no fixture files"}}}
+	l.open(srcs, true)
+	if stream {
+		s := newPieceStream(l)
+		if s == nil {
+			return nil, nil, false
+		}
+		defer s.stop()
+		l.build(s)
+		if s.failed {
+			return nil, nil, false
+		}
+	} else {
+		indexed := l.index()
+		l.decodeWhole()
+		indexed.Wait()
+		if len(l.errs) > 0 {
+			// Syntax errors: anything validated past them would be guesswork.
+			l.sortIssues()
+			return nil, &LoadError{Errors: capIssues(l.errs, "errors")}, true
+		}
+		l.build(wholeFiles(l.roots()))
 	}
-	l.decode(srcs, true)
-	if len(l.errs) > 0 {
-		// Syntax errors: anything validated past them would be guesswork.
-		l.sortIssues()
-		return nil, &LoadError{Errors: capIssues(l.errs, "errors")}
-	}
-	l.build()
 	l.sortIssues()
 	l.errs, l.warns = capIssues(l.errs, "errors"), capIssues(l.warns, "warnings")
 	if len(l.errs) > 0 {
-		return nil, &LoadError{Errors: l.errs, Warnings: l.warns}
+		return nil, &LoadError{Errors: l.errs, Warnings: l.warns}, true
 	}
 	l.env.Warnings = l.warns
-	return l.env, nil
+	return l.env, nil, true
 }
 
 // MustLoad is Load for tests and embedded fixtures known to be valid; it panics on error.
@@ -164,15 +189,20 @@ func MustLoad(srcs ...Source) *Environment {
 	return env
 }
 
-// decode decodes every source into l.files. borrow reads the sources' Data in place instead of
-// copying it (21 MB for the 10,000-VM estate, live for the whole load): only for Load, which keeps
-// nothing that refers to the text (the TOML decoder copies what it returns, and the line index
-// and the text are dropped at the end of the load); a Document keeps its line index.
+// decode decodes every source into l.files, with their line indexes.
 func (l *loader) decode(srcs []Source, borrow bool) {
+	l.open(srcs, borrow)
+	indexed := l.index()
+	l.decodeWhole()
+	indexed.Wait()
+}
+
+// open makes l.files of srcs. borrow reads the sources' Data in place instead of copying it (21
+// MB for the 10,000-VM estate, live for the whole load): only for Load, which keeps nothing that
+// refers to the text (the TOML decoder copies what it returns, and the line index and the text
+// are dropped at the end of the load); a Document keeps its line index.
+func (l *loader) open(srcs []Source, borrow bool) {
 	l.files = make([]*srcFile, len(srcs))
-	// The line index of each file is built alongside its decoding.
-	var indexed sync.WaitGroup
-	defer indexed.Wait()
 	for i, s := range srcs {
 		name := s.Name
 		if name == "" {
@@ -184,13 +214,18 @@ func (l *loader) decode(srcs []Source, borrow bool) {
 		} else {
 			text = string(s.Data)
 		}
-		f := &srcFile{name: name, idx: i, text: text}
-		l.files[i] = f
+		l.files[i] = &srcFile{name: name, idx: i, text: text}
 		l.fileIdx[name] = i
 		l.env.Files = append(l.env.Files, name)
-		indexed.Add(1)
-		go func() {
-			defer indexed.Done()
+	}
+}
+
+// index builds the line index of every file, alongside their decoding; it is done when the
+// returned group is.
+func (l *loader) index() *sync.WaitGroup {
+	var indexed sync.WaitGroup
+	for _, f := range l.files {
+		indexed.Go(func() {
 			defer func() {
 				if r := recover(); r != nil && recoverPanics {
 					f.lines = nil // positions are then unknown, not fatal
@@ -199,7 +234,15 @@ func (l *loader) decode(srcs []Source, borrow bool) {
 				}
 			}()
 			f.lines = indexLines(f.text)
-		}()
+		})
+	}
+	return &indexed
+}
+
+// decodeWhole decodes each file (in pieces when it is large: decode.go), recording syntax
+// errors.
+func (l *loader) decodeWhole() {
+	for _, f := range l.files {
 		root, err := decodeParallel(f.text)
 		if err != nil {
 			l.syntaxError(f, err)

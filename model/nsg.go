@@ -117,11 +117,13 @@ func (l *loader) readRulesWith(s *loader, t *tab, g *NSG) {
 		if rnamed {
 			g.Rules = append(g.Rules, r)
 		}
-		rt.m = nil // messages need only its position; its decoded values can go
+		rt.done()
 	}
-	// The rules are the bulk of a large estate's decoded tree: let it go now rather than at the
-	// end of the load, so the rest of the model is built with a smaller heap.
-	delete(t.m, "rule")
+	// The rules are the bulk of a large estate's decoded tree and of its line index: let them go
+	// now rather than at the end of the load, so the rest of the model is built with a smaller
+	// heap (each rule's table keeps its own line index node).
+	t.done()
+	t.node.forget("rule")
 	asgs := map[*ASG]bool{}
 	for _, r := range g.Rules {
 		for _, a := range slices.Concat(r.Source.ASGs, r.Destination.ASGs) {

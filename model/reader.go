@@ -6,6 +6,7 @@ import (
 	"slices"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -17,6 +18,9 @@ type tab struct {
 	m    map[string]any
 	node *lnode // line index of this table; nil when unknown
 	line int    // line of the table's header (fallback for its keys)
+	// offset is how many tables of the array being read the file has before this table's (a
+	// top-level table of a piece of a file: stream.go), for the #N of messages.
+	offset int
 
 	// The resource path for messages, built only when needed: parent's path, then kind "name"
 	// (or kind #N while the table has no valid name).
@@ -73,6 +77,11 @@ func (t *tab) warnf(key string, format string, args ...any) {
 	t.l.warnAt(t.pos(key), t.resource(), fmt.Sprintf(format, args...))
 }
 
+// done lets the table's decoded values go once it has been read: tables kept for messages need
+// only their position and resource path, and the values would keep the decoder's copy of the
+// text alive.
+func (t *tab) done() { t.m = nil }
+
 func (t *tab) has(key string) bool {
 	_, ok := t.m[key]
 	return ok
@@ -90,6 +99,9 @@ func (t *tab) missing(key, what string) {
 // Passed as want to str and integer: the key is optional.
 const optional = ""
 
+// The TOML decoder's strings are parts of its copy of the text: what is read is cloned, so that
+// the model does not keep every piece of the fixture's text alive.
+
 // str reads a string. want, when not optional, makes the key required and says what it takes.
 // ok is false when the key is absent or not a string.
 func (t *tab) str(key, want string) (string, bool) {
@@ -105,7 +117,7 @@ func (t *tab) str(key, want string) (string, bool) {
 		t.errf(key, "%s: expected a string, got %s", key, describe(v))
 		return "", false
 	}
-	return s, true
+	return strings.Clone(s), true
 }
 
 // integer reads an integer, like str.
@@ -173,7 +185,7 @@ func (t *tab) strElems(key string, arr []any) (out []string, present, ok bool) {
 			ok = false
 			continue
 		}
-		out = append(out, s)
+		out = append(out, strings.Clone(s))
 	}
 	return out, true, ok
 }
@@ -186,7 +198,7 @@ func (t *tab) strOrStrs(key string) (out []string, list, present, ok bool) {
 	}
 	switch x := v.(type) {
 	case string:
-		return []string{x}, false, true, true
+		return []string{strings.Clone(x)}, false, true, true
 	case []any:
 		out, _, ok = t.strElems(key, x)
 		return out, true, true, ok
@@ -225,7 +237,7 @@ func (t *tab) tables(key, header, kind string) []*tab {
 			for i, m := range elems {
 				if m != nil {
 					c := t.child(key, node, m, kind)
-					c.idx = i
+					c.idx = t.offset + i
 					out = append(out, c)
 					node++
 				}
@@ -242,6 +254,7 @@ func (t *tab) tables(key, header, kind string) []*tab {
 	out := make([]*tab, len(elems))
 	for i, m := range elems {
 		out[i] = t.child(key, i, m, kind)
+		out[i].idx += t.offset
 	}
 	return out
 }

@@ -54,6 +54,7 @@ func (l *loader) readVM(t *tab) {
 	if primary == nil && len(vm.NICs) > 0 {
 		vm.NICs[0].Primary = true
 	}
+	t.done()
 }
 
 // firstPlaced is the first IP configuration of n that is in a subnet, or nil.
@@ -151,6 +152,10 @@ func (l *loader) readNIC(t *tab, vm *VM) *NIC {
 				c.Subnet.Path(), c.Subnet.VNet.Name, home.Name, home.Subnet.VNet.Name))
 		}
 	}
+	for _, ct := range cfgs {
+		ct.done()
+	}
+	t.done()
 	if !named {
 		return nil
 	}
