@@ -2,6 +2,8 @@ package model
 
 import (
 	"fmt"
+	"math/rand/v2"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -194,4 +196,30 @@ func members(n int) string {
 		fmt.Fprintf(&b, "[[vm]]\nname = \"m%d\"\n[[vm.nic]]\nname = \"n%d\"\nprivate_ip = \"10.8.%d.%d\"\nsubnet = \"big/all\"\nasgs = [\"many\"]\n", i, i, i/250, 4+i%250)
 	}
 	return b.String()
+}
+
+// TestValidRuleNameIsAzurePattern: the written-out rule name check accepts exactly what Azure's
+// pattern ^\w(?:[\w.-]{0,78}\w)?$ accepts, at every length around the limits and on random
+// strings over the characters that matter.
+func TestValidRuleNameIsAzurePattern(t *testing.T) {
+	re := regexp.MustCompile(`^\w(?:[\w.-]{0,78}\w)?$`)
+	alphabet := []string{"a", "Z", "0", "_", ".", "-", " ", "é", "/", "\x00"}
+	rng := rand.New(rand.NewPCG(1, 2))
+	for i := range 200000 {
+		n := i % 84
+		var b strings.Builder
+		for range n {
+			b.WriteString(alphabet[rng.IntN(len(alphabet))])
+		}
+		if i%3 == 0 { // mostly valid characters, to reach the length limits
+			b.Reset()
+			for range n {
+				b.WriteString(alphabet[rng.IntN(5)])
+			}
+		}
+		s := b.String()
+		if got, want := ValidRuleName(s), re.MatchString(s); got != want {
+			t.Fatalf("ValidRuleName(%q) = %v, the pattern says %v", s, got, want)
+		}
+	}
 }

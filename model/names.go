@@ -8,16 +8,28 @@ import (
 	"unicode/utf8"
 )
 
-// ruleNameRE is Azure's rule name rule: up to 80 characters, word characters, '.', '-' and '_',
-// starting with a word character and ending with a word character. Compiled at first use, not
-// at start: the UI's first frame comes before any fixture is read.
-var ruleNameRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^\w(?:[\w.-]{0,78}\w)?$`) })
-
 // tagNameRE is what ipflow accepts as a declared service tag name.
 var tagNameRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z][A-Za-z0-9._-]*$`) })
 
-// ValidRuleName reports whether s is a valid security rule name in Azure.
-func ValidRuleName(s string) bool { return ruleNameRE().MatchString(s) }
+// ValidRuleName reports whether s is a valid security rule name in Azure: up to 80 characters,
+// word characters (ASCII letters, digits, '_'), '.' and '-', starting and ending with a word
+// character — the pattern ^\w(?:[\w.-]{0,78}\w)?$, written out because it is checked for every
+// rule of an estate.
+func ValidRuleName(s string) bool {
+	if len(s) == 0 || len(s) > 80 || !isWordByte(s[0]) || !isWordByte(s[len(s)-1]) {
+		return false
+	}
+	for i := 1; i < len(s)-1; i++ {
+		if c := s[i]; !isWordByte(c) && c != '.' && c != '-' {
+			return false
+		}
+	}
+	return true
+}
+
+func isWordByte(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_'
+}
 
 // ValidTagName reports whether s has the form of a service tag name.
 func ValidTagName(s string) bool { return tagNameRE().MatchString(s) }

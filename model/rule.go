@@ -14,15 +14,15 @@ func (l *loader) readRule(t *tab, name string, named, admin bool) (r *Rule, ok b
 	if admin {
 		r.Kind = AdminRuleKind
 	}
-	if named && !ruleNameRE().MatchString(name) {
+	if named && !ValidRuleName(name) {
 		t.errf("name", "name %q: invalid rule name; use up to 80 characters: letters, digits, '_', '.' and '-', starting with a letter, digit or '_' and ending with a letter, digit or '_'", name)
 	}
 	prioOK, dirOK := false, false
-	lo, accessWant := int64(100), "Allow or Deny"
+	lo, prioWant, accessWant := int64(100), "an integer 100..4096", "Allow or Deny"
 	if admin {
-		lo, accessWant = 1, "Allow, AlwaysAllow or Deny"
+		lo, prioWant, accessWant = 1, "an integer 1..4096", "Allow, AlwaysAllow or Deny"
 	}
-	if p, found := t.integer("priority", fmt.Sprintf("an integer %d..4096", lo)); found {
+	if p, found := t.integer("priority", prioWant); found {
 		if p < lo || p > 4096 {
 			t.errf("priority", "priority %d: must be between %d and 4096", p, lo)
 		} else {
@@ -60,8 +60,8 @@ func (l *loader) readRule(t *tab, name string, named, admin bool) (r *Rule, ok b
 		}
 		r.Description = d
 	}
-	r.Source = l.readSide(t, "source", admin)
-	r.Destination = l.readSide(t, "destination", admin)
+	r.Source = l.readSide(t, sourceKeys, admin)
+	r.Destination = l.readSide(t, destinationKeys, admin)
 	if len(r.Source.ASGs) > 0 && len(r.Destination.ASGs) > 0 {
 		l.bothASGs = append(l.bothASGs, bothASG{r, t})
 	}
@@ -83,9 +83,17 @@ func (l *loader) readRule(t *tab, name string, named, admin bool) (r *Rule, ok b
 	return r, prioOK && dirOK
 }
 
+// sideKeys are the keys of one side of a rule.
+type sideKeys struct{ addr, asgs, ports string }
+
+var (
+	sourceKeys      = sideKeys{"source", "source_asgs", "source_ports"}
+	destinationKeys = sideKeys{"destination", "destination_asgs", "destination_ports"}
+)
+
 // readSide reads one side of a rule: addresses (key side) or ASGs (side_asgs), and ports.
-func (l *loader) readSide(t *tab, side string, admin bool) Side {
-	addrKey, asgKey, portKey := side, side+"_asgs", side+"_ports"
+func (l *loader) readSide(t *tab, keys sideKeys, admin bool) Side {
+	addrKey, asgKey, portKey := keys.addr, keys.asgs, keys.ports
 	var s Side
 	s.Ports = l.readPorts(t, portKey)
 

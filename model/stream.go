@@ -1,6 +1,7 @@
 package model
 
 import (
+	"fmt"
 	"runtime"
 	"slices"
 	"strings"
@@ -23,17 +24,17 @@ import (
 
 // streamPiece is one piece of a file.
 type streamPiece struct {
-	file   *srcFile
-	lo, hi int
-	line   int             // the line of the file it starts on
-	lines  *lnode          // its own line index, built with its decoding and let go with it
-	head   bool            // the file's first piece: it may hold any top-level key
-	kinds  map[string]bool // for other pieces, the kinds its [[kind]] headers name
-	root   map[string]any
-	err    error // the decoder's error (the whole text is then decoded again for its line)
-	used   bool
-	left   int // kinds build has still to read from it (not for a first piece)
-	done   chan struct{}
+	file  *srcFile
+	text  string          // its part of the file's text
+	line  int             // the line of the file it starts on
+	lines *lnode          // its own line index, built with its decoding and let go with it
+	head  bool            // the file's first piece: it may hold any top-level key
+	kinds map[string]bool // for other pieces, the kinds its [[kind]] headers name
+	root  map[string]any
+	err   error // the decoder's error (the whole text is then decoded again for its line)
+	used  bool
+	left  int // kinds build has still to read from it (not for a first piece)
+	done  chan struct{}
 	// For a file's first piece: the top-level keys it holds as something other than an array
 	// of tables, which no later piece may continue.
 	notArrays map[string]bool
@@ -41,13 +42,14 @@ type streamPiece struct {
 
 // pieceStream is the tableSource of a load in pieces.
 type pieceStream struct {
-	l      *loader
-	files  [][]*streamPiece
-	order  []*streamPiece // in the order build first needs them
-	tokens chan struct{}  // bounds the pieces decoded ahead of build
-	quit   chan struct{}
-	wg     sync.WaitGroup
-	failed bool
+	l       *loader
+	files   [][]*streamPiece
+	order   []*streamPiece // in the order build first needs them
+	tokens  chan struct{}  // bounds the pieces decoded ahead of build
+	quit    chan struct{}
+	halting sync.Once
+	wg      sync.WaitGroup
+	failed  bool
 }
 
 // lookahead is how many pieces may be decoded ahead of what build has taken.
@@ -70,10 +72,10 @@ func newPieceStream(l *loader) *pieceStream {
 		var pieces []*streamPiece
 		line := 1
 		for i := range len(bounds) - 1 {
-			p := &streamPiece{file: f, lo: bounds[i], hi: bounds[i+1], line: line, head: i == 0, done: make(chan struct{})}
-			line += strings.Count(f.text[p.lo:p.hi], "\n")
+			p := &streamPiece{file: f, text: f.text[bounds[i]:bounds[i+1]], line: line, head: i == 0, done: make(chan struct{})}
+			line += strings.Count(p.text, "\n")
 			if !p.head {
-				kinds, ok := headerKinds(f.text[p.lo:p.hi])
+				kinds, ok := headerKinds(p.text)
 				if !ok {
 					return nil
 				}
@@ -131,16 +133,7 @@ func (s *pieceStream) decode() {
 				select {
 				case <-s.quit:
 				default:
-					// A piece of a file starts at a top-level header, so a piece nested too
-					// deeply is found as the whole file would be (or the piece fails to
-					// decode); the whole-file load then says where.
-					text := p.file.text[p.lo:p.hi]
-					if p.err = checkDepth(text); p.err == nil {
-						p.root, p.err = decodeTOML(text)
-					}
-					if p.err == nil {
-						p.lines = indexPiece(text, p.line)
-					}
+					s.decodePiece(p)
 				}
 				close(p.done)
 			}
@@ -148,9 +141,36 @@ func (s *pieceStream) decode() {
 	}
 }
 
+// decodePiece decodes p and indexes its lines. A piece of a file starts at a top-level header,
+// so a piece nested too deeply is found as the whole file would be (or the piece fails to
+// decode); the whole-file load then says where, as it does for a panic here.
+func (s *pieceStream) decodePiece(p *streamPiece) {
+	defer func() {
+		if r := recover(); r != nil {
+			if !recoverPanics {
+				panic(r)
+			}
+			p.root, p.err = nil, fmt.Errorf("internal error while decoding: %v", r)
+		}
+	}()
+	if p.err = checkDepth(p.text); p.err == nil {
+		p.root, p.err = decodeTOML(p.text)
+	}
+	if p.err == nil {
+		p.lines = indexPiece(p.text, p.line)
+	}
+}
+
+// halt tells the workers to stop: the stream has failed, and what they would decode is not
+// needed.
+func (s *pieceStream) halt() {
+	s.failed = true
+	s.halting.Do(func() { close(s.quit) })
+}
+
 // stop ends the workers and waits for them.
 func (s *pieceStream) stop() {
-	close(s.quit)
+	s.halting.Do(func() { close(s.quit) })
 	s.wg.Wait()
 }
 
@@ -196,7 +216,7 @@ func (s *pieceStream) heads() []*tab {
 	for _, pieces := range s.files {
 		p := pieces[0]
 		if s.failed || !s.take(p) {
-			s.failed = true
+			s.halt()
 			return nil
 		}
 		out = append(out, &tab{l: s.l, f: p.file, m: p.root, node: p.lines})
@@ -212,7 +232,7 @@ func (s *pieceStream) each(kind string, read func([]*tab)) {
 				continue
 			}
 			if s.failed || !s.take(p) {
-				s.failed = true
+				s.halt()
 				return
 			}
 			arr, _ := p.root[kind].([]map[string]any)
@@ -246,16 +266,26 @@ func indexPiece(text string, line int) (n *lnode) {
 // (a nested array's line, a quoted key, [environment]): the file is then loaded whole.
 func headerKinds(text string) (kinds map[string]bool, ok bool) {
 	kinds = map[string]bool{}
-	for len(text) > 0 {
-		line := text
-		if i := strings.IndexByte(text, '\n'); i >= 0 {
-			line, text = text[:i], text[i+1:]
-		} else {
-			text = ""
+	// From '[' to '[', skipping those that do not start a line: much faster than line by line.
+	for i := 0; i < len(text); {
+		j := strings.IndexByte(text[i:], '[')
+		if j < 0 {
+			break
 		}
-		line = strings.TrimLeft(line, " \t")
-		if !strings.HasPrefix(line, "[") {
+		at := i + j
+		i = at + 1
+		k := at
+		for k > 0 && (text[k-1] == ' ' || text[k-1] == '\t') {
+			k--
+		}
+		if k > 0 && text[k-1] != '\n' {
 			continue
+		}
+		line := text[at:]
+		if end := strings.IndexByte(line, '\n'); end >= 0 {
+			line, i = line[:end], at+end+1
+		} else {
+			i = len(text)
 		}
 		double := strings.HasPrefix(line, "[[")
 		name := strings.TrimLeft(line[1:], "[ \t")

@@ -169,3 +169,18 @@ func TestStreamedLoadKeepsPositions(t *testing.T) {
 		t.Fatal("fixture not changed")
 	}
 }
+
+// FuzzStreamedLoad: whatever the text, loading it from small pieces gives what loading it whole
+// gives.
+func FuzzStreamedLoad(f *testing.F) {
+	f.Add(estategen.Large(6, 3, 3), 300)
+	f.Add([]byte("[[vm]]\nname = \"a\"\n[[nsg]]\nname = \"n\"\n[[vm.nic]]\nname = \"x\"\n"), 10)
+	f.Add([]byte("vm = [{ name = \"a\" }]\n[[nsg]]\nname = \"n\"\n[[vm]]\nname = \"b\"\n"), 10)
+	f.Add([]byte("[[asg]]\nname = \"a\"\n[[nsg]]\nname = \"n\"\n  [[nsg.rule]]\n  name = \"r\"\n[[asg]]\nname = \"b\"\n"), 20)
+	f.Fuzz(func(t *testing.T, data []byte, size int) {
+		if size < 1 || size > 1<<16 {
+			return
+		}
+		sameAsWhole(t, "fuzzed text", size, model.Source{Name: "f.toml", Data: data})
+	})
+}
