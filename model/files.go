@@ -5,8 +5,10 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // DefaultMaxFileSize is the largest file ipflow reads unless told otherwise: far above any real
@@ -41,6 +43,14 @@ func ReadFile(path string, maxBytes int64) ([]byte, error) {
 	// tenth of a second on a 20 MB fixture in copies and page faults), then io.ReadAll for what
 	// a file that grew since Stat adds, at most one byte past the limit to tell.
 	data := make([]byte, 0, st.Size()+1)
+	if st.Size() >= parallelReadSize {
+		// Copying a large file into fresh memory is page faults more than anything: in parts,
+		// one per CPU, they are taken together.
+		data = readParts(f, data[:st.Size()])
+		if _, err := f.Seek(int64(len(data)), io.SeekStart); err != nil {
+			return nil, err
+		}
+	}
 	for int64(len(data)) < st.Size() {
 		n, err := f.Read(data[len(data):st.Size()])
 		data = data[:len(data)+n]
@@ -62,6 +72,32 @@ func ReadFile(path string, maxBytes int64) ([]byte, error) {
 		return nil, &fs.PathError{Op: "read", Path: path, Err: fmt.Errorf("over the %s limit (--max-file-size raises it)", FormatBytes(maxBytes))}
 	}
 	return data, nil
+}
+
+// parallelReadSize is the size from which ReadFile reads a file in parts.
+const parallelReadSize = 8 << 20
+
+// readParts reads buf from f in parts, at once, and returns the part of buf read from the
+// start without a gap: all of it, unless the file shrank or a read failed (ReadFile then reads
+// the rest, or finds the error, one read at a time).
+func readParts(f *os.File, buf []byte) []byte {
+	parts := min(runtime.GOMAXPROCS(0), 4)
+	got := make([]int, parts)
+	var wg sync.WaitGroup
+	for i := range parts {
+		lo, hi := i*len(buf)/parts, (i+1)*len(buf)/parts
+		wg.Go(func() {
+			n, _ := f.ReadAt(buf[lo:hi], int64(lo))
+			got[i] = lo + n
+		})
+	}
+	wg.Wait()
+	for i := range parts {
+		if hi := (i + 1) * len(buf) / parts; got[i] < hi {
+			return buf[:got[i]]
+		}
+	}
+	return buf
 }
 
 func modeName(m fs.FileMode) string {

@@ -1,6 +1,7 @@
 package model
 
 import (
+	"bytes"
 	"errors"
 	"io/fs"
 	"os"
@@ -200,5 +201,34 @@ func TestNameLengths(t *testing.T) {
 	want := `env.toml:2: vnet #1: name "` + strings.Repeat("v", 65) + `": 65 characters; Azure allows vnet names of at most 64`
 	if len(errs) != 1 || errs[0] != want {
 		t.Errorf("errors: %q", errs)
+	}
+}
+
+// TestReadFileInParts: a large file is read in parts, byte for byte, and a file shorter than its
+// buffer (one that shrank after Stat) gives what it holds, never a gap or stale bytes.
+func TestReadFileInParts(t *testing.T) {
+	dir := t.TempDir()
+	want := make([]byte, parallelReadSize+12345)
+	for i := range want {
+		want[i] = byte(i*7 + i/251)
+	}
+	path := filepath.Join(dir, "large.toml")
+	if err := os.WriteFile(path, want, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := ReadFile(path, 0); err != nil || !bytes.Equal(got, want) {
+		t.Fatalf("ReadFile of %d bytes: %d bytes, equal %v, %v", len(want), len(got), bytes.Equal(got, want), err)
+	}
+	if _, err := ReadFile(path, int64(len(want)-1)); err == nil {
+		t.Error("a large file over the limit was read")
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	buf := make([]byte, len(want)+3*4096)
+	if got := readParts(f, buf); !bytes.Equal(got, want) {
+		t.Errorf("readParts past the end: %d bytes, want the file's %d", len(got), len(want))
 	}
 }
