@@ -287,6 +287,7 @@ type compiler struct {
 	ctxFrom  map[*model.Subnet]*netContext // base's context whose address sets context(s) took
 	sameASGs bool                          // env's ASGs are base's
 	asgOf    map[*model.ASG]*model.ASG     // base's ASGs to env's of the same name and members
+	scratch  *indexScratch                 // for building rule indexes
 }
 
 func (t *ruleTable) hasASG() bool { return t.dirs[0].asg || t.dirs[1].asg }
@@ -481,7 +482,7 @@ func (c *compiler) compileTables() {
 	var wg sync.WaitGroup
 	for w := range workers {
 		cw := *c
-		cw.unions = nil // each worker's own cache of ASG unions; the rest is only read
+		cw.unions, cw.scratch = nil, nil // each worker's own cache of ASG unions and scratch; the rest is only read
 		wg.Go(func() {
 			for i := w; i < len(nsgs); i += workers {
 				tables[i] = cw.newTable(append(slices.Clone(nsgs[i].Rules), model.DefaultRules()...))
@@ -576,7 +577,10 @@ func (c *compiler) newTable(rules []*model.Rule) *ruleTable {
 		for i := range rs.rules {
 			rs.hot[i] = newHotRule(&rs.rules[i])
 		}
-		rs.index = newRuleIndex(rs.rules)
+		if c.scratch == nil {
+			c.scratch = new(indexScratch)
+		}
+		rs.index = newRuleIndex(rs.rules, c.scratch)
 	}
 	return t
 }

@@ -54,9 +54,31 @@ type span struct {
 	lo, hi uint64 // inclusive
 }
 
+// indexScratch is the working memory of building rule indexes, reused from one table to the
+// next by one goroutine: a large estate's tables need hundreds of thousands of spans and cuts,
+// all garbage once the indexes are built.
+type indexScratch struct {
+	spans  []span
+	fields [][]span
+	cuts   []uint64
+}
+
+// grown is s emptied, with room for n elements.
+func grown[T any](s []T, n int) []T {
+	if cap(s) < n {
+		return make([]T, 0, n)
+	}
+	return s[:0]
+}
+
 // buildField builds a fieldIndex from each rule's spans (max is the top of the value space).
-func buildField(spans [][]span, words int, max uint64) fieldIndex {
-	cuts := []uint64{0}
+func buildField(spans [][]span, words int, max uint64, sc *indexScratch) fieldIndex {
+	n := 1
+	for _, ss := range spans {
+		n += 2 * len(ss)
+	}
+	sc.cuts = grown(sc.cuts, n)
+	cuts := append(sc.cuts, 0)
 	for _, ss := range spans {
 		for _, s := range ss {
 			cuts = append(cuts, s.lo)
@@ -95,29 +117,29 @@ func buildField(spans [][]span, words int, max uint64) fieldIndex {
 	return x
 }
 
-func portSpans(all bool, s portSet) []span {
+// portSpans appends the spans of a port side to buf.
+func portSpans(buf []span, all bool, s portSet) []span {
 	if all {
-		return []span{{0, 65535}}
+		return append(buf, span{0, 65535})
 	}
-	out := make([]span, len(s))
-	for i, r := range s {
-		out[i] = span{uint64(r.Lo), uint64(r.Hi)}
+	for _, r := range s {
+		buf = append(buf, span{uint64(r.Lo), uint64(r.Hi)})
 	}
-	return out
+	return buf
 }
 
-func addrSpans(m *addrMatch) []span {
+// addrSpans appends the spans of an address side to buf.
+func addrSpans(buf []span, m *addrMatch) []span {
 	if m.kind != matchSet {
-		return []span{{0, 1<<32 - 1}} // * matches everything; tags and ASGs may: check for real
+		return append(buf, span{0, 1<<32 - 1}) // * matches everything; tags and ASGs may: check for real
 	}
-	out := make([]span, len(m.set))
-	for i, r := range m.set {
-		out[i] = span{uint64(r.lo), uint64(r.hi)}
+	for _, r := range m.set {
+		buf = append(buf, span{uint64(r.lo), uint64(r.hi)})
 	}
-	return out
+	return buf
 }
 
-func newRuleIndex(cs []cRule) *ruleIndex {
+func newRuleIndex(cs []cRule, sc *indexScratch) *ruleIndex {
 	if len(cs) < indexMinRules {
 		return nil
 	}
@@ -131,14 +153,31 @@ func newRuleIndex(cs []cRule) *ruleIndex {
 			}
 		}
 	}
-	sp, dp, src, dst := make([][]span, len(cs)), make([][]span, len(cs)), make([][]span, len(cs)), make([][]span, len(cs))
+	// Every rule's spans of the four fields, in one buffer sized first: a large estate has
+	// hundreds of thousands of them, and they are garbage once the fields are built.
+	n := 0
 	for i := range cs {
 		c := &cs[i]
-		sp[i], dp[i] = portSpans(c.sportAll, c.sport), portSpans(c.dportAll, c.dport)
-		src[i], dst[i] = addrSpans(&c.src), addrSpans(&c.dst)
+		n += max(len(c.sport), 1) + max(len(c.dport), 1) + max(len(c.src.set), 1) + max(len(c.dst.set), 1)
 	}
-	x.sport, x.dport = buildField(sp, words, 65535), buildField(dp, words, 65535)
-	x.src, x.dst = buildField(src, words, 1<<32-1), buildField(dst, words, 1<<32-1)
+	sc.spans, sc.fields = grown(sc.spans, n), grown(sc.fields, 4*len(cs))
+	buf, fields := sc.spans, sc.fields[:4*len(cs)]
+	sp, dp, src, dst := fields[:len(cs)], fields[len(cs):2*len(cs)], fields[2*len(cs):3*len(cs)], fields[3*len(cs):]
+	cut := func(from int) []span { return buf[from:len(buf):len(buf)] }
+	for i := range cs {
+		c := &cs[i]
+		from := len(buf)
+		buf = portSpans(buf, c.sportAll, c.sport)
+		sp[i], from = cut(from), len(buf)
+		buf = portSpans(buf, c.dportAll, c.dport)
+		dp[i], from = cut(from), len(buf)
+		buf = addrSpans(buf, &c.src)
+		src[i], from = cut(from), len(buf)
+		buf = addrSpans(buf, &c.dst)
+		dst[i] = cut(from)
+	}
+	x.sport, x.dport = buildField(sp, words, 65535, sc), buildField(dp, words, 65535, sc)
+	x.src, x.dst = buildField(src, words, 1<<32-1, sc), buildField(dst, words, 1<<32-1, sc)
 	return x
 }
 

@@ -28,11 +28,8 @@ func ReadFile(path string, maxBytes int64) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	if !st.Mode().IsRegular() {
-		return nil, &fs.PathError{Op: "read", Path: path, Err: fmt.Errorf("it is %s, not a regular file", modeName(st.Mode()))}
-	}
-	if st.Size() > maxBytes {
-		return nil, &fs.PathError{Op: "read", Path: path, Err: fmt.Errorf("%s, over the %s limit (--max-file-size raises it)", FormatBytes(st.Size()), FormatBytes(maxBytes))}
+	if err := checkFile(path, st, maxBytes); err != nil {
+		return nil, err
 	}
 	f, err := os.Open(path)
 	if err != nil {
@@ -72,6 +69,18 @@ func ReadFile(path string, maxBytes int64) ([]byte, error) {
 		return nil, &fs.PathError{Op: "read", Path: path, Err: fmt.Errorf("over the %s limit (--max-file-size raises it)", FormatBytes(maxBytes))}
 	}
 	return data, nil
+}
+
+// checkFile says why the file at path, with info st, is not read: not a regular file, or larger
+// than maxBytes.
+func checkFile(path string, st fs.FileInfo, maxBytes int64) error {
+	if !st.Mode().IsRegular() {
+		return &fs.PathError{Op: "read", Path: path, Err: fmt.Errorf("it is %s, not a regular file", modeName(st.Mode()))}
+	}
+	if st.Size() > maxBytes {
+		return &fs.PathError{Op: "read", Path: path, Err: fmt.Errorf("%s, over the %s limit (--max-file-size raises it)", FormatBytes(st.Size()), FormatBytes(maxBytes))}
+	}
+	return nil
 }
 
 // parallelReadSize is the size from which ReadFile reads a file in parts.

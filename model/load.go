@@ -35,10 +35,23 @@ func ReadPaths(paths []string, maxBytes int64) ([]Source, error) {
 // ReadPathsProgress is ReadPaths telling progress: after each file is read, read (if not nil)
 // is called with the number of files and bytes read so far, so a UI can show them as they go.
 func ReadPathsProgress(paths []string, maxBytes int64, read func(files int, bytes int64)) ([]Source, error) {
-	var out []Source
-	var total int64
+	files, _, err := ListPaths(paths, maxBytes)
+	if err != nil {
+		return nil, err
+	}
+	return ReadFiles(files, maxBytes, read)
+}
+
+// ListPaths is the files ReadPaths reads, in order, without reading them, and their total size:
+// each path is checked as ReadPaths and ReadFile check it (a file that is not a regular file or
+// is larger than maxBytes is an error naming it), so that a caller can decide what to do before
+// reading anything (the snapshot cache hashes them instead).
+func ListPaths(paths []string, maxBytes int64) (files []string, size int64, err error) {
+	if maxBytes <= 0 {
+		maxBytes = DefaultMaxFileSize
+	}
 	seen := map[string]bool{}
-	add := func(name string) error {
+	add := func(name string, fi fs.FileInfo) error {
 		key := filepath.Clean(name)
 		if abs, err := filepath.Abs(name); err == nil {
 			key = abs
@@ -47,30 +60,27 @@ func ReadPathsProgress(paths []string, maxBytes int64, read func(files int, byte
 			return nil
 		}
 		seen[key] = true
-		data, err := ReadFile(name, maxBytes)
-		if err != nil {
+		if err := checkFile(name, fi, maxBytes); err != nil {
 			return fmt.Errorf("cannot read %s: %s", Printable(name), pathErr(err))
 		}
-		out = append(out, Source{Name: name, Data: data})
-		if total += int64(len(data)); read != nil {
-			read(len(out), total)
-		}
+		files = append(files, name)
+		size += fi.Size()
 		return nil
 	}
 	for _, p := range paths {
 		fi, err := os.Stat(p)
 		if err != nil {
-			return nil, fmt.Errorf("cannot read %s: %s", Printable(p), pathErr(err))
+			return nil, 0, fmt.Errorf("cannot read %s: %s", Printable(p), pathErr(err))
 		}
 		if !fi.IsDir() {
-			if err := add(p); err != nil {
-				return nil, err
+			if err := add(p, fi); err != nil {
+				return nil, 0, err
 			}
 			continue
 		}
 		entries, err := os.ReadDir(p) // sorted by name
 		if err != nil {
-			return nil, fmt.Errorf("cannot read directory %s: %s", Printable(p), pathErr(err))
+			return nil, 0, fmt.Errorf("cannot read directory %s: %s", Printable(p), pathErr(err))
 		}
 		n := 0
 		for _, e := range entries {
@@ -82,18 +92,37 @@ func ReadPathsProgress(paths []string, maxBytes int64, read func(files int, byte
 			if e.IsDir() {
 				continue
 			}
-			if e.Type()&fs.ModeSymlink != 0 {
-				if st, err := os.Stat(full); err == nil && st.IsDir() {
-					continue
-				}
+			st, err := os.Stat(full) // follows a symbolic link
+			if err != nil {
+				return nil, 0, fmt.Errorf("cannot read %s: %s", Printable(full), pathErr(err))
 			}
-			if err := add(full); err != nil {
-				return nil, err
+			if st.IsDir() {
+				continue
+			}
+			if err := add(full, st); err != nil {
+				return nil, 0, err
 			}
 			n++
 		}
 		if n == 0 {
-			return nil, fmt.Errorf("%s: no *.toml files in this directory", Printable(p))
+			return nil, 0, fmt.Errorf("%s: no *.toml files in this directory", Printable(p))
+		}
+	}
+	return files, size, nil
+}
+
+// ReadFiles reads files (from ListPaths) as ReadPathsProgress does.
+func ReadFiles(files []string, maxBytes int64, read func(files int, bytes int64)) ([]Source, error) {
+	out := make([]Source, 0, len(files))
+	var total int64
+	for _, name := range files {
+		data, err := ReadFile(name, maxBytes)
+		if err != nil {
+			return nil, fmt.Errorf("cannot read %s: %s", Printable(name), pathErr(err))
+		}
+		out = append(out, Source{Name: name, Data: data})
+		if total += int64(len(data)); read != nil {
+			read(len(out), total)
 		}
 	}
 	return out, nil

@@ -12,6 +12,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"os"
 	"path/filepath"
@@ -40,27 +41,88 @@ func (k Key) String() string { return hex.EncodeToString(k[:]) }
 // NewKey is the key of srcs (their names and contents, in order) as read by build, a string that
 // changes whenever the code that reads them may (see ExecutableID).
 func NewKey(build string, srcs []model.Source) Key {
-	h := sha256.New()
-	var n [8]byte
-	word := func(s string) {
-		binary.LittleEndian.PutUint64(n[:], uint64(len(s)))
-		h.Write(n[:])
-		io.WriteString(h, s)
-	}
-	word(magic)
-	binary.LittleEndian.PutUint64(n[:], formatVersion)
-	h.Write(n[:])
-	word(build)
-	binary.LittleEndian.PutUint64(n[:], uint64(len(srcs)))
-	h.Write(n[:])
+	k := newKeyHash(build, len(srcs))
 	for _, s := range srcs {
-		word(s.Name)
-		sum := sha256.Sum256(s.Data)
-		h.Write(sum[:])
+		k.file(s.Name, sha256.Sum256(s.Data))
 	}
-	var k Key
-	h.Sum(k[:0])
+	return k.key()
+}
+
+// FileKey is NewKey of the sources model.ReadFiles would read from files, found by reading each
+// file through the hash a little at a time instead of holding it: a warm start need not read a
+// 20 MB estate into memory only to learn that it has not changed. A file that is not a regular
+// file or is over maxBytes is an error, as it is for model.ReadFile.
+func FileKey(build string, files []string, maxBytes int64) (Key, error) {
+	if maxBytes <= 0 {
+		maxBytes = model.DefaultMaxFileSize
+	}
+	k := newKeyHash(build, len(files))
+	for _, name := range files {
+		sum, err := hashFile(name, maxBytes)
+		if err != nil {
+			return Key{}, err
+		}
+		k.file(name, sum)
+	}
+	return k.key(), nil
+}
+
+func hashFile(name string, maxBytes int64) (sum [sha256.Size]byte, err error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return sum, err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return sum, err
+	}
+	if !st.Mode().IsRegular() || st.Size() > maxBytes {
+		return sum, fmt.Errorf("%s: not a regular file within the size limit", name)
+	}
+	h := sha256.New()
+	n, err := io.Copy(h, io.LimitReader(f, maxBytes+1))
+	if err != nil {
+		return sum, err
+	}
+	if n > maxBytes {
+		return sum, fmt.Errorf("%s: over the size limit", name)
+	}
+	h.Sum(sum[:0])
+	return sum, nil
+}
+
+// keyHash builds a Key: the format, the build, then each file's name and content hash.
+type keyHash struct{ h hash.Hash }
+
+func newKeyHash(build string, files int) keyHash {
+	k := keyHash{sha256.New()}
+	k.word(magic)
+	k.number(formatVersion)
+	k.word(build)
+	k.number(uint64(files))
 	return k
+}
+
+func (k keyHash) number(n uint64) {
+	var b [8]byte
+	binary.LittleEndian.PutUint64(b[:], n)
+	k.h.Write(b[:])
+}
+
+func (k keyHash) word(s string) {
+	k.number(uint64(len(s)))
+	io.WriteString(k.h, s)
+}
+
+func (k keyHash) file(name string, sum [sha256.Size]byte) {
+	k.word(name)
+	k.h.Write(sum[:])
+}
+
+func (k keyHash) key() (out Key) {
+	k.h.Sum(out[:0])
+	return out
 }
 
 // ExecutableID is the SHA-256 of the running executable: a snapshot written by one build is
@@ -197,15 +259,9 @@ func (c *Cache) Load(srcs ...model.Source) (*model.Environment, Outcome, error) 
 		return env, Bypassed, err
 	}
 	key := NewKey(c.build, srcs)
-	path := c.path(key)
-	outcome := Missed
-	if data, err := os.ReadFile(path); err == nil {
-		if env, err := Decode(key, data); err == nil {
-			now := time.Now()
-			os.Chtimes(path, now, now) // most recently used; kept by prune
-			return env, Hit, nil
-		}
-		outcome = Rebuilt
+	env, outcome := c.get(key)
+	if outcome == Hit {
+		return env, Hit, nil
 	}
 	env, err := model.Load(srcs...)
 	if err != nil {
@@ -217,6 +273,42 @@ func (c *Cache) Load(srcs ...model.Source) (*model.Environment, Outcome, error) 
 		c.store(key, env)
 	}
 	return env, outcome, nil
+}
+
+// LoadFiles is Load of the files model.ListPaths lists: on a warm start they are only hashed
+// (FileKey), never held in memory; otherwise they are read (read is told the progress, as by
+// model.ReadFiles) and loaded by Load, which keys the snapshot by what was read, so that a file
+// changed in between is never stored under the old content's key.
+func (c *Cache) LoadFiles(files []string, maxBytes int64, read func(files int, bytes int64)) (*model.Environment, Outcome, error) {
+	if c != nil {
+		if key, err := FileKey(c.build, files, maxBytes); err == nil {
+			if env, outcome := c.get(key); outcome == Hit {
+				return env, Hit, nil
+			}
+		}
+	}
+	srcs, err := model.ReadFiles(files, maxBytes, read)
+	if err != nil {
+		return nil, Bypassed, err
+	}
+	return c.Load(srcs...)
+}
+
+// get is the environment of key's snapshot (Hit), or Missed when there is none, or Rebuilt when
+// it cannot be used.
+func (c *Cache) get(key Key) (*model.Environment, Outcome) {
+	path := c.path(key)
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, Missed
+	}
+	env, err := Decode(key, data)
+	if err != nil {
+		return nil, Rebuilt
+	}
+	now := time.Now()
+	os.Chtimes(path, now, now) // most recently used; kept by prune
+	return env, Hit
 }
 
 // store writes a snapshot through a temporary file and a rename, so that a reader never sees a

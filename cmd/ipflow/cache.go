@@ -43,13 +43,19 @@ func waitForCache() {
 	}
 }
 
-// loadSources is model.Load, through the snapshot cache for large estates.
-func loadSources(srcs []model.Source) (*model.Environment, error) {
+// loadFiles loads the files (from model.ListPaths, size bytes in all), through the snapshot
+// cache for a large estate: on a warm start they are only hashed, never read into memory.
+func loadFiles(files []string, size int64, progress func(stage string, files int, bytes int64)) (*model.Environment, error) {
 	var c *snapshot.Cache
-	if cacheEnabled && totalSize(srcs) >= minCachedSize {
+	if cacheEnabled && size >= minCachedSize {
 		c = openCache()
 	}
-	env, _, err := c.Load(srcs...)
+	env, _, err := c.LoadFiles(files, maxFileSize.Load(), func(n int, bytes int64) {
+		progress("reading", n, bytes)
+		if n == len(files) {
+			progress("linking", n, bytes)
+		}
+	})
 	return env, err
 }
 

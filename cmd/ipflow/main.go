@@ -224,22 +224,16 @@ func readEstate(paths []string, progress func(stage string, files int, bytes int
 	if progress == nil {
 		progress = func(string, int, int64) {}
 	}
-	var srcs []model.Source
 	if len(paths) == 0 {
-		srcs = fixtures.Sample()
-	} else {
-		var err error
-		read := func(files int, bytes int64) { progress("reading", files, bytes) }
-		if srcs, err = model.ReadPathsProgress(paths, maxFileSize.Load(), read); err != nil {
-			return nil, err
-		}
+		srcs := fixtures.Sample()
+		progress("linking", len(srcs), int64(totalSize(srcs)))
+		return model.Load(srcs...)
 	}
-	var n int64
-	for _, s := range srcs {
-		n += int64(len(s.Data))
+	files, size, err := model.ListPaths(paths, maxFileSize.Load())
+	if err != nil {
+		return nil, err
 	}
-	progress("linking", len(srcs), n)
-	return loadSources(srcs)
+	return loadFiles(files, size, progress)
 }
 
 // loadFailed prints why the fixtures did not load, every error and warning a line, and
@@ -304,7 +298,12 @@ func runVerify(c *invocation, args []string) int {
 		fmt.Fprintf(stderr, "ipflow verify: %v\n", err)
 		return 2
 	}
-	eng, code := c.estate("verify", paths)
+	// One flow of one VM: compile that VM alone, unless a what-if or suggestions need the whole.
+	var only []string
+	if len(wi.files) == 0 && !sug {
+		only = []string{flow.VM}
+	}
+	eng, code := c.estateFor("verify", paths, only)
 	if eng == nil {
 		return code
 	}

@@ -72,7 +72,15 @@ func runTest(c *invocation, args []string) int {
 	}
 	// The flows files are read before the estate is loaded: their own errors come first.
 	ff, ferr := flows.Load(record, srcs...)
-	e, code := c.estate("test", paths)
+	// Only the VMs the flows name are compiled (all of them when one is unknown, or with a
+	// what-if, which is checked against the whole estate).
+	var only []string
+	if ff != nil && len(wi.files) == 0 {
+		for _, fl := range ff.Flows {
+			only = append(only, fl.Flow.VM)
+		}
+	}
+	e, code := c.estateFor("test", paths, only)
 	if e == nil {
 		if ferr != nil {
 			reportIssues(stderr, ferr)

@@ -1,0 +1,74 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"ipflow/engine"
+	"ipflow/fixtures"
+	"ipflow/internal/estategen"
+	"ipflow/model"
+)
+
+// TestVerifyOfOneVMIsTheWholeEstates: verify compiles only the flow's VM; what it prints — the
+// verdict and trace as text and as JSON, or the error of a flow it cannot evaluate (a wrong VM
+// explained against every VM) — is byte for byte what the engine of the whole estate gives.
+func TestVerifyOfOneVMIsTheWholeEstates(t *testing.T) {
+	dir := t.TempDir()
+	gen := filepath.Join(dir, "gen.toml")
+	if err := os.WriteFile(gen, estategen.Large(150, 20, 20), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	sample := filepath.Join(dir, "sample.toml")
+	if err := os.WriteFile(sample, fixtures.Sample()[0].Data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	verdicts, errs := 0, 0
+	for _, path := range []string{sample, gen} {
+		data, _ := os.ReadFile(path)
+		env := model.MustLoad(model.Source{Name: path, Data: data})
+		whole := engine.Compile(env)
+		rng := rand.New(rand.NewPCG(uint64(len(env.VMs)), 11))
+		for i, f := range randomFlows(env, 80, rng) {
+			args := []string{"verify", "-f", path, "--vm", f.VM, "--direction", f.Direction, "--protocol", f.Protocol, "--local", f.Local, "--remote", f.Remote}
+			if f.NIC != "" {
+				args = append(args, "--nic", f.NIC)
+			}
+			output := "text"
+			if i%2 == 1 {
+				output = "json"
+			}
+			code, out, errOut := runArgs(append(args, "-o", output)...)
+			fl, ferrs := f.Parse()
+			if len(ferrs) > 0 {
+				continue // refused by flag checks before any estate is compiled
+			}
+			res, err := whole.Verify(fl)
+			if err != nil {
+				errs++
+				if want := fmt.Sprintf("ipflow verify: %v\n", err); code != 2 || errOut != want {
+					t.Errorf("%v: exit %d, stderr %q; the whole estate says %q", args, code, errOut, want)
+				}
+				continue
+			}
+			verdicts++
+			var want bytes.Buffer
+			if output == "json" {
+				data, _ := res.MarshalJSON()
+				want.Write(append(data, '\n'))
+			} else {
+				res.WriteText(&want)
+			}
+			if code != 0 || out != want.String() {
+				t.Errorf("%v -o %s: exit %d, stderr %q, output differs from the whole estate's:\n%s\nwant:\n%s", args, output, code, errOut, out, want.String())
+			}
+		}
+	}
+	if verdicts < 100 || errs == 0 {
+		t.Errorf("%d verdicts and %d errors compared", verdicts, errs)
+	}
+}
