@@ -21,17 +21,23 @@ type Estate struct {
 	Loaded time.Time
 }
 
-// loadEstate reads and compiles the fixtures at paths (the embedded sample when there are
-// none), each file at most maxBytes (0: the model's default). A *model.LoadError lists every problem with its file:line.
-func loadEstate(paths []string, maxBytes int64) (*Estate, error) {
-	srcs := fixtures.Sample()
-	if len(paths) > 0 {
-		var err error
-		if srcs, err = model.ReadPaths(paths, maxBytes); err != nil {
-			return nil, err
+// loadEstate reads and compiles the fixtures cfg names (the embedded sample when there are
+// none), each file at most cfg.MaxFileSize (0: the model's default), with cfg.Load when set. A
+// *model.LoadError lists every problem with its file:line.
+func loadEstate(cfg Config) (*Estate, error) {
+	var env *model.Environment
+	var err error
+	switch {
+	case len(cfg.Fixtures) == 0:
+		env, err = model.Load(fixtures.Sample()...)
+	case cfg.Load != nil:
+		env, err = cfg.Load(cfg.Fixtures, cfg.MaxFileSize)
+	default:
+		var srcs []model.Source
+		if srcs, err = model.ReadPaths(cfg.Fixtures, cfg.MaxFileSize); err == nil {
+			env, err = model.Load(srcs...)
 		}
 	}
-	env, err := model.Load(srcs...)
 	if err != nil {
 		return nil, err
 	}

@@ -26,6 +26,7 @@ import (
 	gossh "golang.org/x/crypto/ssh"
 
 	"ipflow/engine"
+	"ipflow/model"
 )
 
 // Command is one command session for the Runner: the subcommand's arguments (the first is the
@@ -51,10 +52,14 @@ type Config struct {
 	IdleTimeout    time.Duration // a session with no input for this long is closed; 0: never
 	Fixtures       []string      // -f paths; none: the embedded sample
 	MaxFileSize    int64         // largest fixture file read; 0: the model's default
-	Audit          io.Writer     // JSON lines; nil: no audit log
-	Log            *slog.Logger  // operational log; nil: discarded
-	Run            Runner        // runs command sessions
-	Commands       []string      // the subcommands Run may be asked for (read-only ones)
+	// Load reads and links the fixtures at paths (there are some), each at most maxBytes;
+	// nil: model.ReadPaths and model.Load. ipflow serve passes its snapshot-cached loader, so
+	// that a restart on an unchanged large estate is quick.
+	Load     func(paths []string, maxBytes int64) (*model.Environment, error)
+	Audit    io.Writer    // JSON lines; nil: no audit log
+	Log      *slog.Logger // operational log; nil: discarded
+	Run      Runner       // runs command sessions
+	Commands []string     // the subcommands Run may be asked for (read-only ones)
 	// Poll is how often the fixture files are checked for changes; 0 means 2 s.
 	Poll time.Duration
 	// Notice is how long sessions are told of a shutdown before they are closed; 0 means 2 s.
@@ -133,7 +138,7 @@ func New(cfg Config) (*Server, error) {
 		s.log.Info("host key", "path", cfg.HostKey, "fingerprint", s.hostFP)
 	}
 	s.stamp = fixtureStamp(cfg.Fixtures)
-	est, err := loadEstate(cfg.Fixtures, cfg.MaxFileSize)
+	est, err := loadEstate(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("the estate does not load, so the server does not start:\n%s", joinLines(loadProblems(err)))
 	}
@@ -281,7 +286,7 @@ func (s *Server) Reload() error {
 	s.mu.Lock()
 	s.stamp = fixtureStamp(s.cfg.Fixtures)
 	s.mu.Unlock()
-	est, err := loadEstate(s.cfg.Fixtures, s.cfg.MaxFileSize)
+	est, err := loadEstate(s.cfg)
 	if err != nil {
 		problems := loadProblems(err)
 		for i, p := range problems {

@@ -425,3 +425,76 @@ func TestDecodePayloadCorruptBytes(t *testing.T) {
 		}
 	}
 }
+
+// TestLoadFiles: a warm start hashes the files without reading them into memory, with the very
+// key of the bytes a cold start reads (FileKey == NewKey), so that each finds the other's
+// snapshot; a file changed since the snapshot, a corrupt snapshot or an unreadable file is
+// never answered from the cache.
+func TestLoadFiles(t *testing.T) {
+	dir := t.TempDir()
+	c, err := OpenDir(filepath.Join(dir, "cache"), "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sample := fixtures.Sample()[0].Data
+	a, b := filepath.Join(dir, "a.toml"), filepath.Join(dir, "b.toml")
+	cut := bytes.Index(sample, []byte("\n[[vm]]")) + 1
+	os.WriteFile(a, sample[:cut], 0o644)
+	os.WriteFile(b, sample[cut:], 0o644)
+	files, _, err := model.ListPaths([]string{dir}, 0)
+	if err != nil || len(files) != 2 {
+		t.Fatalf("%v %v", files, err)
+	}
+	srcs, _ := model.ReadFiles(files, 0, nil)
+	key, err := FileKey("test", files, 0)
+	if err != nil || key != NewKey("test", srcs) {
+		t.Fatalf("FileKey %v (%v) is not NewKey %v", key, err, NewKey("test", srcs))
+	}
+	want := verdicts(t, model.MustLoad(srcs...))
+	load := func(wantOutcome Outcome, wantVerdicts string) {
+		t.Helper()
+		read := 0
+		env, outcome, err := c.LoadFiles(files, 0, func(n int, _ int64) { read = n })
+		if err != nil || outcome != wantOutcome {
+			t.Fatalf("outcome %v (want %v), err %v", outcome, wantOutcome, err)
+		}
+		if (outcome == Hit) != (read == 0) {
+			t.Errorf("outcome %v, %d files read", outcome, read)
+		}
+		if verdicts(t, env) != wantVerdicts {
+			t.Fatal("verdicts differ from the files'")
+		}
+	}
+	load(Missed, want)
+	load(Hit, want)
+	if _, outcome, _ := c.Load(srcs...); outcome != Hit {
+		t.Errorf("Load of the same bytes: %v", outcome)
+	}
+
+	// A changed file: another key, read and stored anew; the old answer is not given.
+	changed := bytes.Replace(sample[:cut], []byte("access = \"Allow\""), []byte("access = \"Deny\""), -1)
+	os.WriteFile(a, changed, 0o644)
+	srcs2, _ := model.ReadFiles(files, 0, nil)
+	want2 := verdicts(t, model.MustLoad(srcs2...))
+	if want2 == want {
+		t.Fatal("the change changes no verdict")
+	}
+	load(Missed, want2)
+	load(Hit, want2)
+
+	// A corrupt snapshot: rebuilt from the files.
+	path := c.path(NewKey("test", srcs2))
+	data, _ := os.ReadFile(path)
+	data[len(data)/2] ^= 1
+	os.WriteFile(path, data, 0o600)
+	load(Rebuilt, want2)
+
+	// Over the size limit or gone: the reading's error, as without a cache.
+	if _, _, err := c.LoadFiles(files, 10, nil); err == nil || !strings.Contains(err.Error(), "over the 10 bytes limit") {
+		t.Errorf("over the limit: %v", err)
+	}
+	os.Remove(a)
+	if _, _, err := c.LoadFiles(files, 0, nil); err == nil || !strings.Contains(err.Error(), "a.toml") {
+		t.Errorf("a removed file: %v", err)
+	}
+}

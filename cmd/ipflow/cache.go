@@ -45,18 +45,27 @@ func waitForCache() {
 
 // loadFiles loads the files (from model.ListPaths, size bytes in all), through the snapshot
 // cache for a large estate: on a warm start they are only hashed, never read into memory.
-func loadFiles(files []string, size int64, progress func(stage string, files int, bytes int64)) (*model.Environment, error) {
+func loadFiles(files []string, size, maxBytes int64, progress func(stage string, files int, bytes int64)) (*model.Environment, error) {
 	var c *snapshot.Cache
 	if cacheEnabled && size >= minCachedSize {
 		c = openCache()
 	}
-	env, _, err := c.LoadFiles(files, maxFileSize.Load(), func(n int, bytes int64) {
+	env, _, err := c.LoadFiles(files, maxBytes, func(n int, bytes int64) {
 		progress("reading", n, bytes)
 		if n == len(files) {
 			progress("linking", n, bytes)
 		}
 	})
 	return env, err
+}
+
+// loadPaths is the loader of ipflow serve: the fixtures at paths, through the snapshot cache.
+func loadPaths(paths []string, maxBytes int64) (*model.Environment, error) {
+	files, size, err := model.ListPaths(paths, maxBytes)
+	if err != nil {
+		return nil, err
+	}
+	return loadFiles(files, size, maxBytes, func(string, int, int64) {})
 }
 
 func totalSize(srcs []model.Source) int {

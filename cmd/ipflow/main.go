@@ -233,7 +233,7 @@ func readEstate(paths []string, progress func(stage string, files int, bytes int
 	if err != nil {
 		return nil, err
 	}
-	return loadFiles(files, size, progress)
+	return loadFiles(files, size, maxFileSize.Load(), progress)
 }
 
 // loadFailed prints why the fixtures did not load, every error and warning a line, and

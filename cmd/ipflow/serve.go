@@ -55,6 +55,7 @@ func serveConfig(args []string, stdout, stderr io.Writer) (server.Config, string
 	cfg.Fixtures = paths
 	// Taken now: sessions' commands parse flags too, and must not change what reloads read.
 	cfg.MaxFileSize = maxFileSize.Load()
+	cfg.Load = loadPaths
 	if cfg.HostKey == "" {
 		p, err := server.DefaultHostKeyPath()
 		if err != nil {
