@@ -50,7 +50,12 @@ func runRules(c *invocation, args []string) int {
 		fmt.Fprintf(stderr, "ipflow rules: %s\n", strings.Join(problems, "; "))
 		return 2
 	}
-	eng, code := c.estate("rules", paths)
+	// One VM's rules: compile that VM alone, unless a what-if needs the whole.
+	var only []string
+	if len(wi.files) == 0 {
+		only = []string{vmName}
+	}
+	eng, code := c.estateFor("rules", paths, only)
 	if eng == nil {
 		return code
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -12,6 +13,7 @@ import (
 	"ipflow/fixtures"
 	"ipflow/internal/estategen"
 	"ipflow/model"
+	"ipflow/tui/effective"
 )
 
 // TestVerifyOfOneVMIsTheWholeEstates: verify compiles only the flow's VM; what it prints — the
@@ -70,5 +72,49 @@ func TestVerifyOfOneVMIsTheWholeEstates(t *testing.T) {
 	}
 	if verdicts < 100 || errs == 0 {
 		t.Errorf("%d verdicts and %d errors compared", verdicts, errs)
+	}
+}
+
+// TestRulesOfOneVMIsTheWholeEstates: ipflow rules compiles only the VM it is asked about; the
+// effective rules it prints, as text and as JSON, are those of the whole estate's engine, and
+// an unknown VM or NIC is explained against the whole estate.
+func TestRulesOfOneVMIsTheWholeEstates(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "gen.toml")
+	if err := os.WriteFile(path, estategen.Large(60, 12, 15), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	data, _ := os.ReadFile(path)
+	env := model.MustLoad(model.Source{Name: path, Data: data})
+	whole := engine.Compile(env)
+	for i, vm := range append(env.VMs, &model.VM{Name: "vm-99x"}) {
+		for _, nic := range []string{"", "no-such-nic"} {
+			args := []string{"rules", "-f", path, "--vm", vm.Name}
+			if nic != "" {
+				args = append(args, "--nic", nic)
+			}
+			output := []string{"text", "json"}[i%2]
+			code, out, errOut := runArgs(append(args, "-o", output)...)
+			var want bytes.Buffer
+			n, err := findNIC(whole, vm.Name, nic)
+			if err != nil {
+				if wantErr := fmt.Sprintf("ipflow rules: %v\n", err); code != 2 || errOut != wantErr {
+					t.Errorf("%v: exit %d, stderr %q; the whole estate says %q", args, code, errOut, wantErr)
+				}
+				continue
+			}
+			eff, err := effective.ForNIC(whole, n, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if output == "json" {
+				data, _ := json.MarshalIndent(rulesJSON(eff), "", "  ")
+				fmt.Fprintf(&want, "%s\n", model.EscapeJSON(data))
+			} else {
+				writeRulesText(&want, eff)
+			}
+			if code != 0 || out != want.String() {
+				t.Errorf("%v -o %s: exit %d, stderr %q; the output differs from the whole estate's", args, output, code, errOut)
+			}
+		}
 	}
 }
