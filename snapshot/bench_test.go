@@ -50,3 +50,15 @@ func BenchmarkDecode10k(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkEncode10k is the encoding of the 10,000-VM estate's snapshot (done in the background
+// of a cold load, before the process exits).
+func BenchmarkEncode10k(b *testing.B) {
+	env := model.MustLoad(model.Source{Name: "large.toml", Data: estategen.Large(10000, 2000, 50)})
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := Encode(Key{}, env); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
