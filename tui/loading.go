@@ -14,11 +14,13 @@ import (
 )
 
 // Progress is how far loading the estate has got: the stage ("reading", "linking",
-// "compiling") and, once read, how many files and bytes.
+// "compiling") and, once read, how many files and bytes. Cached says the estate came from the
+// snapshot cache: the files were unchanged, so they were only checked, not read and linked.
 type Progress struct {
-	Stage string
-	Files int
-	Bytes int64
+	Stage  string
+	Files  int
+	Bytes  int64
+	Cached bool
 }
 
 // Loader loads and compiles the estate off the UI's goroutine, telling progress as it goes.
@@ -159,7 +161,12 @@ func (m Model) loadingView() string {
 	}
 	for i, s := range stages {
 		text := s.text
-		if s.key == "reading" && l.prog.Files > 0 {
+		if l.prog.Cached && i < 2 {
+			text = []string{
+				fmt.Sprintf("%s, %s: unchanged, loaded from the snapshot cache", plural(l.prog.Files, "file", "files"), byteSize(l.prog.Bytes)),
+				"linking: done when the snapshot was made",
+			}[i]
+		} else if s.key == "reading" && l.prog.Files > 0 {
 			// Counted as each file is read, so a many-file estate shows it moving.
 			verb := "read"
 			if i == cur {

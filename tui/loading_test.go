@@ -44,6 +44,20 @@ func TestLoadingKeepsKeysAndOpensWhenReady(t *testing.T) {
 	checkFrame(t, m, 80, 24)
 }
 
+// TestLoadingFromTheSnapshot: an estate from the snapshot cache says so: its files were only
+// checked, and linking was done when the snapshot was made.
+func TestLoadingFromTheSnapshot(t *testing.T) {
+	never := func(func(Progress)) (*engine.Engine, error) { select {} }
+	var m tea.Model = newLoading(never, Start{})
+	m, _ = m.Update(tea.WindowSizeMsg{Width: 80, Height: 24})
+	m, _ = m.Update(progressMsg{Stage: "compiling", Files: 1, Bytes: 21_741_074, Cached: true})
+	mustContain(t, m, "✓ 1 file, 21.7 MB: unchanged, loaded from the snapshot cache", "✓ linking: done when the snapshot was made", "compiling the rule tables…")
+	checkFrame(t, m, 80, 24)
+	m, _ = m.Update(tea.WindowSizeMsg{Width: 50, Height: 12})
+	mustContain(t, m, "snapshot cache")
+	checkFrame(t, m, 50, 12)
+}
+
 func TestLoadingErrorQuitsWithIt(t *testing.T) {
 	never := func(func(Progress)) (*engine.Engine, error) { select {} }
 	var m tea.Model = newLoading(never, Start{})

@@ -45,17 +45,22 @@ func waitForCache() {
 
 // loadFiles loads the files (from model.ListPaths, size bytes in all), through the snapshot
 // cache for a large estate: on a warm start they are only hashed, never read into memory.
+// progress is told of each file read ("reading"), then "linking"; or, for an estate from the
+// cache, "snapshot".
 func loadFiles(files []string, size, maxBytes int64, progress func(stage string, files int, bytes int64)) (*model.Environment, error) {
 	var c *snapshot.Cache
 	if cacheEnabled && size >= minCachedSize {
 		c = openCache()
 	}
-	env, _, err := c.LoadFiles(files, maxBytes, func(n int, bytes int64) {
+	env, outcome, err := c.LoadFiles(files, maxBytes, func(n int, bytes int64) {
 		progress("reading", n, bytes)
 		if n == len(files) {
 			progress("linking", n, bytes)
 		}
 	})
+	if outcome == snapshot.Hit {
+		progress("snapshot", len(files), size)
+	}
 	return env, err
 }
 

@@ -56,6 +56,9 @@ func runUI(args []string, stdout, stderr io.Writer) int {
 		progress(read)
 		env, err := readEstate(paths, func(stage string, files int, bytes int64) {
 			read = tui.Progress{Stage: stage, Files: files, Bytes: bytes}
+			if stage == "snapshot" {
+				read = tui.Progress{Stage: "compiling", Files: files, Bytes: bytes, Cached: true}
+			}
 			progress(read)
 		})
 		if err != nil {
