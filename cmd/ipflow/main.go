@@ -102,7 +102,11 @@ func runIn(c *invocation, args []string) int {
 		fmt.Fprintln(stdout, versionString())
 		return 0
 	case "help":
-		fmt.Fprint(stdout, usage)
+		if c.served != nil {
+			fmt.Fprint(stdout, servedUsage)
+		} else {
+			fmt.Fprint(stdout, usage)
+		}
 		return 0
 	}
 	msg := fmt.Sprintf("ipflow: unknown command %q; commands are verify, test, check, import, rules, reach, matrix, lint, diff, serve, version", cmd)

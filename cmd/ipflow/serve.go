@@ -18,6 +18,33 @@ import (
 // and the session's own standard input.
 var servedCommands = []string{"verify", "rules", "reach", "lint", "test", "version", "help"}
 
+// servedUsage is help over ssh: what a session may run, and how its input comes (the server's
+// files are never read; a flows file or change set comes on standard input as -).
+const servedUsage = `ipflow over ssh: Azure NSG IP flow verify, answered from the estate this server serves
+
+Usage:
+  ssh -t HOST                                 the terminal UI
+  ssh HOST verify flow flags [--what-if -] [--suggest] [-o text|json]
+  ssh HOST verify --batch [-o text|json] < flows.jsonl|flows.csv
+  ssh HOST test - [-o text|json] < FLOWS.toml
+  ssh HOST rules --vm NAME [--nic NAME] [--direction D] [-o text|json]
+                                              a NIC's effective security rules, tags expanded
+  ssh HOST reach --vm NAME [--nic NAME] --direction D --protocol P [--port N|N-M] [-o text|json]
+                                              who can reach a port (inbound), where a VM may send (outbound)
+  ssh HOST lint [--fail-on note|warning|error] [-o text|json|sarif]
+                                              shadowed and unreachable rules, dead references, exposure
+  ssh HOST version
+
+Flow flags (as az network watcher test-ip-flow):
+  --vm NAME  --nic NAME (optional)  --direction inbound|outbound
+  --protocol tcp|udp|icmp|esp|ah  --local IP:PORT  --remote IP:PORT
+
+A change set (--what-if -) or a flows file (test -) comes on standard input, at most 8 MiB; -f,
+--max-file-size, --junit and --record, which read or write the server's files, are refused.
+Exit codes are the command line's: 0 a verdict, a passed test; 1 a failed test or a lint finding
+at --fail-on; 2 any other error.
+`
+
 // serveRunner runs a command session's subcommand in-process, with the session's streams and
 // the server's estate: the same code as on the command line.
 func serveRunner(ctx context.Context, c server.Command) int {

@@ -355,3 +355,48 @@ func TestServedSessionsCannotSetTheMaxFileSize(t *testing.T) {
 		}
 	}
 }
+
+// Help over ssh lists what a session may run, and every command line it shows runs.
+func TestServedHelpListsWhatRuns(t *testing.T) {
+	eng := engine.Compile(model.MustLoad(fixtures.Sample()...))
+	run := func(stdin string, args ...string) (int, string, string) {
+		var out, errb bytes.Buffer
+		code := serveRunner(context.Background(), server.Command{Args: args, Stdin: strings.NewReader(stdin), Stdout: &out, Stderr: &errb, Engine: eng})
+		return code, out.String(), errb.String()
+	}
+	code, help, _ := run("", "help")
+	if code != 0 || !strings.Contains(help, "ipflow over ssh") {
+		t.Fatalf("help: exit %d: %s", code, help)
+	}
+	for _, cmd := range []string{"check", "import", "matrix", "diff", "serve", "-f PATH"} {
+		if strings.Contains(help, " "+cmd+" ") {
+			t.Errorf("help over ssh offers %q, which a session cannot run", cmd)
+		}
+	}
+	for _, cmd := range servedCommands {
+		if cmd != "help" && !strings.Contains(help, "ssh HOST "+cmd) {
+			t.Errorf("help over ssh does not show %s", cmd)
+		}
+	}
+	flow := []string{"--vm", "web-01", "--direction", "inbound", "--protocol", "tcp", "--local", "10.0.1.4:443", "--remote", "13.107.21.200:60000"}
+	change := "[[change]]\nop = \"add\"\nnsg = \"web-subnet-nsg\"\n[change.rule]\nname = \"deny-all-https\"\npriority = 101\ndirection = \"Inbound\"\naccess = \"Deny\"\nprotocol = \"Tcp\"\nsource = \"*\"\ndestination = \"*\"\ndestination_ports = \"443\"\n"
+	for _, c := range []struct {
+		stdin string
+		args  []string
+		want  string
+	}{
+		{"", append([]string{"verify"}, flow...), "Access allowed"},
+		{change, append([]string{"verify", "--what-if", "-", "--suggest", "-o", "json"}, flow...), `"access"`},
+		{"vm,direction,protocol,local,remote\nweb-01,inbound,tcp,10.0.1.4:443,13.107.21.200:60000\n", []string{"verify", "--batch"}, "Allow"},
+		{string(fixtures.SampleFlows().Data), []string{"test", "-"}, "passed, 0 failed"},
+		{"", []string{"rules", "--vm", "web-01", "--direction", "inbound"}, "allow-https"},
+		{"", []string{"reach", "--vm", "web-01", "--direction", "inbound", "--protocol", "tcp", "--port", "443"}, "Internet"},
+		{"", []string{"lint", "-o", "sarif"}, "2.1.0"},
+		{"", []string{"version"}, "ipflow"},
+	} {
+		code, out, errOut := run(c.stdin, c.args...)
+		if code > 1 || !strings.Contains(out, c.want) {
+			t.Errorf("%v: exit %d, stdout %.200q, stderr %q", c.args, code, out, errOut)
+		}
+	}
+}
