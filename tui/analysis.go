@@ -817,7 +817,7 @@ func nsgRuleGroups(nsg *model.NSG) []ruleGroup {
 	all := append(slices.Clone(nsg.Rules), model.DefaultRules()...)
 	var gs []ruleGroup
 	for _, d := range []model.Direction{model.Inbound, model.Outbound} {
-		g := ruleGroup{direction: d.String()}
+		g := ruleGroup{direction: d.String(), nsg: nsg.Name}
 		for _, r := range all {
 			if r.Direction == d {
 				g.rules = append(g.rules, r)

@@ -165,6 +165,11 @@ func (s *ruleEditScreen) apply(m *Model) {
 		m.setStatus("the rule is not valid: see the fields marked ✗", true)
 		return
 	}
+	for _, ch := range set.Changes {
+		if ch.Rule != nil {
+			ch.Rule.Pos = model.Pos{} // made in the form, not in a file: no file:line to show
+		}
+	}
 	what := "add " + safe(set.Changes[0].Name) + " to nsg " + safe(s.nsg) + " (by hand)"
 	if s.op == whatif.Replace {
 		what = "edit " + safe(s.orig) + " in nsg " + safe(s.nsg) + " (by hand)"
@@ -174,7 +179,9 @@ func (s *ruleEditScreen) apply(m *Model) {
 		return
 	}
 	m.pop()
-	m.popRuleTable()
+	if rs, ok := m.top().(*rulesScreen); ok { // made again by the step, with the change marked
+		rs.selectRule(s.nsg, set.Changes[0].Name)
+	}
 	m.setStatus("applied in the what-if: "+what+" (u undoes)", false)
 }
 
@@ -251,13 +258,6 @@ func (s *ruleEditScreen) view(w, h int) ([]string, *tea.Cursor) {
 	return out, cur
 }
 
-// popRuleTable leaves an NSG table opened before a hand edit: its rows are of the old estate.
-func (m *Model) popRuleTable() {
-	if _, ok := m.top().(*rulesScreen); ok {
-		m.pop()
-	}
-}
-
 // openRuleEdit is a (add), e (edit) and D (delete) on an NSG's rule table.
 func (m *Model) openRuleEdit(nsg string, r *model.Rule, del bool) {
 	switch {
@@ -271,7 +271,6 @@ func (m *Model) openRuleEdit(nsg string, r *model.Rule, del bool) {
 			m.setStatus(safe(err.Error()), true)
 			return
 		}
-		m.popRuleTable()
 		m.setStatus("applied in the what-if: "+what+" (u undoes)", false)
 	case del:
 	default:

@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"errors"
 	"strings"
 
 	"charm.land/bubbles/v2/help"
@@ -15,6 +16,7 @@ import (
 // ruleGroup is a run of rules under a heading: one layer of one direction.
 type ruleGroup struct {
 	direction string // "Inbound", "Outbound": a new section starts when it changes
+	nsg       string // the NSG the rules are of; "" for admin rules
 	label     string // the layer: "NSG web-nsg on subnet/hub/web"
 	note      string // instead of rules: "no NSG is associated, so this level allows"
 	rules     []*model.Rule
@@ -34,6 +36,7 @@ type rrow struct {
 	kind rrowKind
 	text string
 	rule *model.Rule
+	nsg  string // a rule's NSG ("" for admin rules), for the what-if's marks
 }
 
 // rline is one screen line of a rule table: a row, or a wrapped or expanded line of it.
@@ -61,6 +64,9 @@ type rulesScreen struct {
 	nameW      int
 	exp        map[int][]string // expansion text of open rows at linesW
 	ruleSearch                  // / in the table, the chain's search
+	// reopen makes the table again from the estate in c: after a what-if change, so that it
+	// shows the changed rules (nil: nothing to remake).
+	reopen func(c *ctx) *rulesScreen
 }
 
 func newRulesScreen(c *ctx, crumb, title string, ex *effective.Expander, groups []ruleGroup, focus *model.Rule) *rulesScreen {
@@ -86,7 +92,7 @@ func newRulesScreen(c *ctx, crumb, title string, ex *effective.Expander, groups 
 			if r == focus && s.sel < 0 {
 				s.sel = len(s.rows)
 			}
-			s.rows = append(s.rows, rrow{kind: rrRule, rule: r})
+			s.rows = append(s.rows, rrow{kind: rrRule, rule: r, nsg: g.nsg})
 			s.nameW = max(s.nameW, width(safe(r.Name)))
 		}
 	}
@@ -335,12 +341,15 @@ func (s *rulesScreen) line(l rline, w, nameW, restW int) string {
 		return st.Dim.Render("        " + text)
 	}
 	rule := r.rule
-	open := "+"
+	open := "▸" // enter expands; + and ~ in the next column are the what-if's marks
 	if s.open[int(l.row)] {
-		open = "−"
+		open = "▾"
 	}
 	proto := rule.Protocol.String()
 	gutter, name := " ", fit(safe(rule.Name), nameW)
+	if mk := s.c.changeMark(r.nsg, rule); mk != "" {
+		gutter = mk // added (+) or replaced (~) by the what-if
+	}
 	if s.matched(int(l.row)) {
 		gutter = "»" // a search match, readable without colour
 		if int(l.row) != s.sel {
@@ -389,9 +398,17 @@ func (s *rulesScreen) detail(w int) []string {
 func nsgGroups(l *engine.Layer) []ruleGroup {
 	var gs []ruleGroup
 	for _, d := range []model.Direction{model.Inbound, model.Outbound} {
-		gs = append(gs, ruleGroup{direction: d.String(), rules: l.Rules(d)})
+		gs = append(gs, ruleGroup{direction: d.String(), nsg: layerNSG(l), rules: l.Rules(d)})
 	}
 	return gs
+}
+
+// layerNSG is the name of a layer's NSG; "" for admin rules (and a level without an NSG).
+func layerNSG(l *engine.Layer) string {
+	if l == nil || l.NSG == nil || l.Kind == engine.AdminLayer {
+		return ""
+	}
+	return l.NSG.Name
 }
 
 // openLayerTable opens the whole rule table of a layer of a verdict: an NSG, or the admin
@@ -406,34 +423,55 @@ func (m *Model) openLayerTable(res *engine.Result, lt *engine.LayerTrace, row vr
 		return
 	}
 	ex := effective.NewExpander(m.c.env, res.IPConfig)
-	name := "admin rules"
-	title := "Security admin rules of VNet " + safe(lt.VNet.Name) + " · tags as " + safe(res.NIC.Name) + " sees them"
-	if lt.Kind != engine.AdminLayer {
-		name = safe(lt.NSG.Name)
-		title = "NSG " + safe(lt.NSG.Name) + " · " + plural(len(lt.NSG.Rules), "custom rule", "custom rules") + " + 6 default · tags as " + safe(res.NIC.Name) + " sees them"
+	if lt.Kind == engine.AdminLayer {
+		title := "Security admin rules of VNet " + safe(lt.VNet.Name) + " · tags as " + safe(res.NIC.Name) + " sees them"
+		m.push(newRulesScreen(m.c, "admin rules", title, ex, nsgGroups(lt.Layer), focus))
+		return
 	}
-	rs := newRulesScreen(m.c, name, title, ex, nsgGroups(lt.Layer), focus)
-	if lt.Kind != engine.AdminLayer {
-		rs.nsg = lt.NSG.Name
+	name, on := lt.NSG.Name, res.NIC.Name
+	var open func(c *ctx, nsg *model.NSG, focus *model.Rule) *rulesScreen
+	open = func(c *ctx, nsg *model.NSG, focus *model.Rule) *rulesScreen {
+		title := "NSG " + safe(nsg.Name) + " · " + plural(len(nsg.Rules), "custom rule", "custom rules") + " + 6 default · tags as " + safe(on) + " sees them"
+		rs := newRulesScreen(c, safe(nsg.Name), title, ex, nsgRuleGroups(nsg), focus)
+		rs.nsg = nsg.Name
+		rs.reopen = func(c *ctx) *rulesScreen {
+			// The NSG of that name in the estate now (a what-if has its own copy), if it is
+			// still there; the selected rule stays selected, by name.
+			for _, g := range c.env.NSGs {
+				if g.Name == name {
+					return open(c, g, nil)
+				}
+			}
+			return nil
+		}
+		return rs
 	}
-	m.push(rs)
+	m.push(open(m.c, lt.NSG, focus))
 }
 
 // openEffective opens a NIC's effective security rules.
 func (m *Model) openEffective(vm *model.VM, nic *model.NIC) {
-	eff, err := effective.ForNIC(m.c.eng, nic, nil)
+	rs, err := effectiveScreen(m.c, nic)
 	if err != nil {
-		m.setStatus(safe(err.Error()), true)
+		m.setStatus(err.Error(), true)
 		return
 	}
+	m.push(rs)
+}
+
+// effectiveScreen is the table of a NIC's effective security rules in the estate of c.
+func effectiveScreen(c *ctx, nic *model.NIC) (*rulesScreen, error) {
+	eff, err := effective.ForNIC(c.eng, nic, nil)
+	if err != nil {
+		return nil, errors.New(safe(err.Error()))
+	}
 	if eff.IPConfig == nil {
-		m.setStatus(safe(nic.Name)+" has no IP configuration", true)
-		return
+		return nil, errors.New(safe(nic.Name) + " has no IP configuration")
 	}
 	var gs []ruleGroup
 	for _, d := range eff.Directions {
 		for _, l := range d.Layers {
-			g := ruleGroup{direction: d.Direction.String(), label: l.Label()}
+			g := ruleGroup{direction: d.Direction.String(), nsg: layerNSG(l.Layer), label: l.Label()}
 			if l.Kind != engine.AdminLayer && l.NSG == nil {
 				g.note = "no NSG is associated, so this level allows"
 			}
@@ -444,5 +482,22 @@ func (m *Model) openEffective(vm *model.VM, nic *model.NIC) {
 		}
 	}
 	title := "Effective security rules of " + safe(nic.Name) + " (" + safe(eff.IPConfig.Name) + " " + eff.IPConfig.PrivateIP.String() + ")"
-	m.push(newRulesScreen(m.c, "effective rules", title, effective.NewExpander(m.c.env, eff.IPConfig), gs, nil))
+	rs := newRulesScreen(c, "effective rules", title, effective.NewExpander(c.env, eff.IPConfig), gs, nil)
+	rs.reopen = func(c *ctx) *rulesScreen {
+		rs, _ := effectiveScreen(c, nic) // a what-if keeps the estate's NICs
+		return rs
+	}
+	return rs, nil
+}
+
+// selectRule selects the rule named name of the NSG nsg ("" for admin rules), if the table
+// has it.
+func (s *rulesScreen) selectRule(nsg, name string) {
+	for i, r := range s.rows {
+		if r.kind == rrRule && r.nsg == nsg && r.rule.Name == name {
+			s.sel = i
+			s.linesW = 0 // laid out again at the next frame, the cursor on it
+			return
+		}
+	}
 }

@@ -83,11 +83,23 @@ func (m *Model) rebuild(steps []sandboxStep) error {
 	if len(steps) == 0 {
 		c.sb = nil
 	}
-	// Verdicts on the stack are of the old estate: evaluate their flows again.
+	// Verdicts and rule tables on the stack are of the old estate: evaluate their flows again,
+	// and make the tables again (the selected rule stays selected).
 	for i, s := range m.stack {
-		if v, ok := s.(*verdictScreen); ok {
-			if res, err := c.eng.Verify(v.res.Flow); err == nil {
+		switch s := s.(type) {
+		case *verdictScreen:
+			if res, err := c.eng.Verify(s.res.Flow); err == nil {
 				m.stack[i] = newVerdict(c, res)
+			}
+		case *rulesScreen:
+			if s.reopen == nil {
+				continue
+			}
+			if ns := s.reopen(c); ns != nil {
+				if s.sel >= 0 && s.sel < len(s.rows) && s.rows[s.sel].kind == rrRule {
+					ns.selectRule(s.rows[s.sel].nsg, s.rows[s.sel].rule.Name)
+				}
+				m.stack[i] = ns
 			}
 		}
 	}
@@ -118,15 +130,24 @@ func (m Model) whatIfTag() string {
 	return "  " + m.c.st.WhatIf.Render(" WHAT-IF · "+plural(n, "change", "changes")+" ")
 }
 
-// ruleMark is + for a rule the what-if added and ~ for one it replaced, in NSG nsg; "" else.
+// ruleMark is changeMark for a rule of a layer of a verdict.
 func (c *ctx) ruleMark(l *engine.Layer, r *model.Rule) string {
-	if !c.inSandbox() || l == nil || r.Kind == model.DefaultRule {
+	if l == nil {
 		return ""
 	}
-	admin := l.Kind == engine.AdminLayer
+	return c.changeMark(layerNSG(l), r)
+}
+
+// changeMark is + for a rule the what-if added and ~ for one it replaced, of NSG nsg ("" for
+// an admin rule); "" else.
+func (c *ctx) changeMark(nsg string, r *model.Rule) string {
+	if !c.inSandbox() || r == nil || r.Kind == model.DefaultRule {
+		return ""
+	}
+	admin := r.Kind == model.AdminRuleKind
 	mark := ""
 	for _, ch := range c.sb.changes() {
-		if ch.Name != r.Name || ch.IsAdmin() != admin || (!admin && (l.NSG == nil || ch.NSG != l.NSG.Name)) {
+		if ch.Name != r.Name || ch.IsAdmin() != admin || (!admin && (nsg == "" || ch.NSG != nsg)) {
 			continue
 		}
 		switch {

@@ -235,9 +235,14 @@ func TestSandboxHandEdits(t *testing.T) {
 	m = send(t, m, "shift+tab", "shift+tab", "shift+tab")
 	m = typeField(t, m, "3000")
 	m = send(t, m, "enter")
-	if screenOf(m) != "verdict" {
+	// Back on the NSG's table, made again from the what-if: the new rule is there, marked and
+	// selected.
+	if screenOf(m) != "rules" {
 		t.Fatalf("not applied:\n%s", frame(m))
 	}
+	mustContain(t, m, "WHAT-IF · 1 change", "▸+ 3000 allow-ntp-by-hand", "NSG web-subnet-nsg · 4 custom rules", "securityRules/allow-ntp-by-hand\n")
+	checkFrame(t, m, 80, 30)
+	m = send(t, m, "esc")
 	// The subnet NSG now allows; web-nic-nsg still denies: the verdict says so at once.
 	r := m.(Model).result()
 	if r.Access != model.Deny || r.Layer.NSG.Name != "web-nic-nsg" {
@@ -257,13 +262,19 @@ func TestSandboxHandEdits(t *testing.T) {
 	m = send(t, m, "tab", "tab", "tab", "tab", "tab", "tab", "tab", "tab", "tab", "tab")
 	m = typeField(t, m, "443, 8000-8080, 123")
 	m = send(t, m, "enter")
+	mustContain(t, m, "▸~  100 allow-https", "priority 100 · Allow · Tcp · *:* → *:443, 8000-8080, 123")
+	m = send(t, m, "esc")
 	r = m.(Model).result()
 	if r == nil || r.Access != model.Allow || r.Rule.Name != "allow-https" {
 		t.Fatalf("after the edit: %+v\n%s", r, frame(m))
 	}
 	mustContain(t, m, "~ ▶   100 allow-https", "WHAT-IF · 2 changes")
-	// D on the edited rule deletes it: denied again.
+	// D on the edited rule deletes it: gone from the table; denied again.
 	m = send(t, m, "r", "D")
+	if screenOf(m) != "rules" || strings.Contains(frame(m), "100 allow-https") {
+		t.Fatalf("after delete, the table:\n%s", frame(m))
+	}
+	m = send(t, m, "esc")
 	if r := m.(Model).result(); r == nil || r.Access != model.Deny {
 		t.Fatalf("after delete: %+v\n%s", r, frame(m))
 	}
