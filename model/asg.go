@@ -1,5 +1,7 @@
 package model
 
+import "fmt"
+
 // checkBothASGs: a rule with ASGs as source and destination needs the members of all of them in
 // one VNet (Azure: "the network interfaces in both application security groups must exist in the
 // same virtual network"). An ASG's VNet is its first member's.
@@ -22,8 +24,9 @@ func (l *loader) checkBothASGs() {
 				}
 				fv, v := l.asgHome[first].cfg.Subnet.VNet, home.cfg.Subnet.VNet
 				if fv != v {
-					b.t.errf(side.key, "%s: asg %q has its members in vnet %q, but asg %q (%s) has its members in vnet %q; a rule with ASGs on both sides needs all their members in one VNet",
-						side.key, a.Name, v.Name, first.Name, firstKey, fv.Name)
+					// Through l: the rule's table may belong to a shadow of readNSGs.
+					l.errAt(b.t.pos(side.key), b.t.resource(), fmt.Sprintf("%s: asg %q has its members in vnet %q, but asg %q (%s) has its members in vnet %q; a rule with ASGs on both sides needs all their members in one VNet",
+						side.key, a.Name, v.Name, first.Name, firstKey, fv.Name))
 					break
 				}
 			}

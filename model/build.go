@@ -53,6 +53,8 @@ type loader struct {
 	env     *Environment
 
 	suggestCalls *atomic.Int32 // shared with shadow loaders
+	shadow       bool          // a shadow of readNSGs: reads one NSG's rules, suggests nothing
+	wantSuggest  bool          // a shadow that would have suggested: its NSG is read again
 
 	envNamePos, envDescPos Pos
 	tags                   map[string]string // lower-case name -> canonical, built-ins included

@@ -258,6 +258,10 @@ func (sc *lscan) header(root *lnode) *lnode {
 			sc.i++
 		}
 	}
+	// A comment after the header is skipped as a comment: quotes in it start no string.
+	if sc.skipBlank(); sc.i < len(sc.s) && sc.s[sc.i] == '#' {
+		sc.skipComment()
+	}
 	sc.skipLine()
 	if len(path) == 0 {
 		return &lnode{line: line, start: -1, done: true} // not understood: keys go nowhere

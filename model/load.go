@@ -168,11 +168,18 @@ func Load(srcs ...Source) (*Environment, error) {
 // false when the fixtures are not fit to be streamed, and the load must be done from whole files.
 func load(srcs []Source, stream bool) (env *Environment, err error, done bool) {
 	l := newLoader()
+	var s *pieceStream
 	defer func() {
 		if !recoverPanics {
 			return
 		}
 		if r := recover(); r != nil {
+			if s != nil && s.failed {
+				// Built on what a failed stream had read: the whole-file load says what is
+				// wrong instead.
+				env, err, done = nil, nil, false
+				return
+			}
 			// Defence in depth: a bug must surface as an error, not crash the program.
 			l.errAt(Pos{}, "", fmt.Sprintf("internal error while loading fixtures (please report): %v", r))
 			env, err, done = nil, &LoadError{Errors: l.errs, Warnings: l.warns}, true
@@ -180,8 +187,7 @@ func load(srcs []Source, stream bool) (env *Environment, err error, done bool) {
 	}()
 	l.open(srcs, true)
 	if stream {
-		s := newPieceStream(l)
-		if s == nil {
+		if s = newPieceStream(l); s == nil {
 			return nil, nil, false
 		}
 		defer s.stop()

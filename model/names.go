@@ -120,8 +120,20 @@ func (l *loader) noSuch(kind, name string, candidates []string) string {
 	return msg
 }
 
+// suggest is Suggest within the load's budget of maxSuggestCalls, spent in reading order. A
+// shadow loader (readNSGs) does not suggest: it says it would have, and its NSG is read again
+// in order.
 func (l *loader) suggest(name string, candidates []string) string {
-	if len(name) > 200 || l.suggestCalls.Add(1) > maxSuggestCalls {
+	if len(name) > 200 {
+		return ""
+	}
+	if l.shadow {
+		if l.suggestCalls.Load() < maxSuggestCalls {
+			l.wantSuggest = true
+		}
+		return ""
+	}
+	if l.suggestCalls.Add(1) > maxSuggestCalls {
 		return ""
 	}
 	return Suggest(name, candidates)

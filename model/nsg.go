@@ -5,6 +5,7 @@ import (
 	"runtime"
 	"slices"
 	"sync"
+	"sync/atomic"
 )
 
 // rulesPerWorker is how many NSG rules make reading them in another goroutine worth it.
@@ -16,9 +17,11 @@ type prioKey struct {
 }
 
 // readNSGs reads every NSG: first their names, then their rules, in parallel for large
-// fixtures. Each worker reads a contiguous run of NSGs into a shadow loader (sharing every map,
-// which rules only read) with its own issue lists, merged in order afterwards, so that the result
-// is the same as reading sequentially.
+// fixtures. Each NSG's rules are read into a shadow loader of its own (sharing every map, which
+// rules only read) with its own issue lists, merged in order afterwards, so that the result is
+// the same as reading sequentially. A shadow makes no "did you mean" suggestion, since their
+// budget (maxSuggestCalls) is spent in reading order: an NSG that would have made one is read
+// again, in its turn, by l itself.
 func (l *loader) readNSGs(roots []*tab) {
 	var tabs []*tab
 	for _, t := range roots {
@@ -51,32 +54,41 @@ func (l *loader) readNSGs(roots []*tab) {
 		}
 		return
 	}
-	shadows := make([]*loader, workers)
+	shadows := make([]*loader, len(tabs))
+	var next atomic.Int32
 	var wg sync.WaitGroup
-	for w := range workers {
-		s := *l
-		s.errs, s.warns, s.asgRefs, s.bothASGs = nil, nil, nil, nil
-		shadows[w] = &s
-		lo, hi := w*len(tabs)/workers, (w+1)*len(tabs)/workers
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			defer func() {
-				if r := recover(); r != nil {
-					if !recoverPanics {
-						panic(r)
-					}
-					s.errAt(Pos{}, "", fmt.Sprintf("internal error while reading NSG rules (please report): %v", r))
+	for range workers {
+		wg.Go(func() {
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= len(tabs) {
+					return
 				}
-			}()
-			for i := lo; i < hi; i++ {
+				s := *l
+				s.errs, s.warns, s.asgRefs, s.bothASGs, s.shadow = nil, nil, nil, nil, true
+				shadows[i] = &s
 				tabs[i].l = &s
-				l.readRulesWith(&s, tabs[i], nsgs[i])
+				func() {
+					defer func() {
+						if r := recover(); r != nil {
+							if !recoverPanics {
+								panic(r)
+							}
+							s.errAt(Pos{}, "", fmt.Sprintf("internal error while reading NSG rules (please report): %v", r))
+						}
+					}()
+					l.readRulesWith(&s, tabs[i], nsgs[i])
+				}()
 			}
-		}()
+		})
 	}
 	wg.Wait()
-	for _, s := range shadows {
+	for i, s := range shadows {
+		tabs[i].l = l
+		if s.wantSuggest {
+			l.readRules(tabs[i], nsgs[i])
+			continue
+		}
 		l.errs = append(l.errs, s.errs...)
 		l.warns = append(l.warns, s.warns...)
 		l.asgRefs = append(l.asgRefs, s.asgRefs...)
@@ -121,9 +133,11 @@ func (l *loader) readRulesWith(s *loader, t *tab, g *NSG) {
 	}
 	// The rules are the bulk of a large estate's decoded tree and of its line index: let them go
 	// now rather than at the end of the load, so the rest of the model is built with a smaller
-	// heap (each rule's table keeps its own line index node).
-	t.done()
-	t.node.forget("rule")
+	// heap (each rule's table keeps its own line index node); unless they are to be read again.
+	if !l.wantSuggest {
+		t.done()
+		t.node.forget("rule")
+	}
 	asgs := map[*ASG]bool{}
 	for _, r := range g.Rules {
 		for _, a := range slices.Concat(r.Source.ASGs, r.Destination.ASGs) {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -183,4 +184,114 @@ func FuzzStreamedLoad(f *testing.F) {
 		}
 		sameAsWhole(t, "fuzzed text", size, model.Source{Name: "f.toml", Data: data})
 	})
+}
+
+// TestHeaderCommentsKeepLines: quotes in a comment after a header ([[asg]] # ”') start no
+// string: the lines after it are still known, streamed or not.
+func TestHeaderCommentsKeepLines(t *testing.T) {
+	for _, q := range []string{"'''", `"""`, `"`, "'"} {
+		text := "[[asg]] # " + q + "\nname = \"a\"\n[[asg]]\nname = \"c\"\n[[asg]]\nnam = \"d\"\n"
+		src := model.Source{Name: "e.toml", Data: []byte(text)}
+		_, err := model.Load(src)
+		if err == nil || !strings.Contains(err.Error(), "e.toml:5: asg #3: missing required key name") || !strings.Contains(err.Error(), "e.toml:6: asg #3: unknown key nam") {
+			t.Errorf("comment %s: %v", q, err)
+		}
+		sameAsWhole(t, "comment "+q, 10, src)
+	}
+	large := strings.ReplaceAll(string(estategen.Large(40, 6, 5)), "[[vm]]\n", "[[vm]] # \"\"\" a VM\n")
+	sameAsWhole(t, "commented VM headers", 300, model.Source{Name: "gen.toml", Data: []byte(large)})
+}
+
+// parallelRulesEstate is an estate whose NSG rules are read in parallel: nsgs NSGs of rules
+// rules each, in two VNets a and b, with ASG x's member in a and y's in b; rule r0 of every NSG
+// is written by rule0 (its sides), the others allow one port each.
+func parallelRulesEstate(nsgs, rules int, rule0 string) []byte {
+	var b strings.Builder
+	b.WriteString(`[[vnet]]
+name = "a"
+address_space = ["10.1.0.0/16"]
+  [[vnet.subnet]]
+  name = "s"
+  prefix = "10.1.0.0/24"
+[[vnet]]
+name = "b"
+address_space = ["10.2.0.0/16"]
+  [[vnet.subnet]]
+  name = "s"
+  prefix = "10.2.0.0/24"
+[[asg]]
+name = "x"
+[[asg]]
+name = "y"
+[[asg]]
+name = "web-asg"
+[[vm]]
+name = "va"
+  [[vm.nic]]
+  name = "va-nic"
+  nsg = "n0"
+  private_ip = "10.1.0.4"
+  subnet = "a/s"
+  asgs = ["x", "web-asg"]
+[[vm]]
+name = "vb"
+  [[vm.nic]]
+  name = "vb-nic"
+  nsg = "n1"
+  private_ip = "10.2.0.4"
+  subnet = "b/s"
+  asgs = ["y"]
+`)
+	for n := range nsgs {
+		fmt.Fprintf(&b, "[[nsg]]\nname = \"n%d\"\n", n)
+		for r := range rules {
+			fmt.Fprintf(&b, "  [[nsg.rule]]\n  name = \"r%d\"\n  priority = %d\n  direction = \"Inbound\"\n  access = \"Allow\"\n  protocol = \"Tcp\"\n", r, 100+r)
+			if r == 0 {
+				b.WriteString(rule0)
+			} else {
+				fmt.Fprintf(&b, "  source = \"*\"\n  destination = \"*\"\n  destination_ports = \"%d\"\n", 1000+r)
+			}
+		}
+	}
+	return []byte(b.String())
+}
+
+// TestParallelRulesLoseNoErrorAndSuggestInOrder: NSG rules read by several goroutines give
+// exactly the sequential reading's errors — a rule with ASGs on both sides in different VNets
+// is reported even when read by a worker, and "did you mean" suggestions, which are budgeted,
+// are given in reading order, the same on every load and streamed or not.
+func TestParallelRulesLoseNoErrorAndSuggestInOrder(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(4))
+	both := parallelRulesEstate(5, 900, "  source_asgs = [\"x\"]\n  destination_asgs = [\"y\"]\n")
+	// Every rule names a misspelt ASG: far more suggestions than the budget allows.
+	misspelt := []byte(strings.ReplaceAll(string(parallelRulesEstate(5, 900, "  source = \"*\"\n  destination = \"*\"\n")), "  source = \"*\"\n", "  source_asgs = [\"web-asq\"]\n"))
+	load := func(data []byte, size int) string {
+		env, err, _ := model.LoadInPieces(size, model.Source{Name: "e.toml", Data: data})
+		return loadedAs(t, env, err)
+	}
+	parallel := load(both, 0)
+	if !strings.Contains(parallel, `e.toml:`) || !strings.Contains(parallel, `destination_asgs: asg "y" has its members in vnet "b", but asg "x" (source_asgs) has its members in vnet "a"`) {
+		t.Fatalf("the ASG error is lost when rules are read in parallel:\n%.600s", parallel)
+	}
+	restore := model.SetRulesPerWorker(1 << 30)
+	sequentialBoth, sequentialMisspelt := load(both, 0), load(misspelt, 0)
+	restore()
+	if parallel != sequentialBoth {
+		t.Errorf("parallel and sequential reading differ:\n%.600s\n---\n%.600s", parallel, sequentialBoth)
+	}
+	if !strings.Contains(sequentialMisspelt, `did you mean "web-asg"?`) {
+		t.Fatalf("no suggestion:\n%.600s", sequentialMisspelt)
+	}
+	for i := range 8 {
+		if got := load(misspelt, 0); got != sequentialMisspelt {
+			t.Fatalf("load %d: suggestions differ from the sequential reading's:\n%.600s\n---\n%.600s", i, got, sequentialMisspelt)
+		}
+	}
+	defer model.SetRulesPerWorker(1)()
+	for _, size := range []int{2000, 50000} {
+		if got := load(misspelt, size); got != sequentialMisspelt {
+			t.Errorf("pieces of %d bytes: the suggestions differ from the sequential reading's", size)
+		}
+		sameAsWhole(t, "ASGs on both sides", size, model.Source{Name: "e.toml", Data: both})
+	}
 }
