@@ -204,17 +204,32 @@ type Cache struct {
 	// Keep is how many snapshots the directory keeps (the most recently used).
 	Keep int
 	// Async stores new snapshots in the background, so that a cold load does not wait for the
-	// writing (the estate is immutable: storing it and compiling it can run together). Wait
-	// waits for them; a process must call it before it exits.
-	Async   bool
+	// writing (the estate is immutable: storing it and using it can run together): for a
+	// long-running process (the UI, a server). Wait waits for them; a process must call it
+	// before it exits.
+	Async bool
+	// Later stores new snapshots only when Wait is called: a short command answers first, with
+	// nothing competing for the CPU or the heap, then writes the snapshot before it exits.
+	Later   bool
 	pending sync.WaitGroup
+	mu      sync.Mutex
+	later   []func()
 }
 
-// Wait waits until the snapshots being stored in the background are written.
+// Wait stores the snapshots kept for later and waits until those being stored in the
+// background are written.
 func (c *Cache) Wait() {
-	if c != nil {
-		c.pending.Wait()
+	if c == nil {
+		return
 	}
+	c.mu.Lock()
+	later := c.later
+	c.later = nil
+	c.mu.Unlock()
+	for _, store := range later {
+		store()
+	}
+	c.pending.Wait()
 }
 
 // Open opens the snapshot cache of this user, os.UserCacheDir()/ipflow, creating it (0700)
@@ -267,9 +282,14 @@ func (c *Cache) Load(srcs ...model.Source) (*model.Environment, Outcome, error) 
 	if err != nil {
 		return env, outcome, err
 	}
-	if c.Async {
+	switch {
+	case c.Later:
+		c.mu.Lock()
+		c.later = append(c.later, func() { c.store(key, env) })
+		c.mu.Unlock()
+	case c.Async:
 		c.pending.Go(func() { c.store(key, env) })
-	} else {
+	default:
 		c.store(key, env)
 	}
 	return env, outcome, nil

@@ -498,3 +498,23 @@ func TestLoadFiles(t *testing.T) {
 		t.Errorf("a removed file: %v", err)
 	}
 }
+
+// With Later, nothing is written until Wait, which writes it; a second load before then is a
+// miss again (and is written once more, harmlessly).
+func TestLaterStore(t *testing.T) {
+	c, _ := OpenDir(t.TempDir(), "test")
+	c.Later = true
+	env, outcome, err := c.Load(tiny...)
+	if err != nil || outcome != Missed {
+		t.Fatal(outcome, err)
+	}
+	if _, err := os.Stat(c.path(NewKey("test", tiny))); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("stored before Wait: %v", err)
+	}
+	want := verdicts(t, env)
+	c.Wait()
+	env, outcome, err = c.Load(tiny...)
+	if err != nil || outcome != Hit || verdicts(t, env) != want {
+		t.Fatalf("after Wait: %v %v", outcome, err)
+	}
+}

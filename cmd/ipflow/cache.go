@@ -28,10 +28,16 @@ var openCache = sync.OnceValue(func() *snapshot.Cache {
 	if err != nil {
 		return nil
 	}
-	c.Async = true // written while the engine compiles; main waits before exiting
+	// A command answers first and stores the snapshot before it exits; the UI and a server
+	// store it while they run. main waits for it either way.
+	c.Async, c.Later = backgroundStores, !backgroundStores
 	cacheUsed.Store(true)
 	return c
 })
+
+// backgroundStores is set by the UI and ipflow serve, which run on after loading: a new
+// snapshot is stored while they run rather than when they exit.
+var backgroundStores bool
 
 // cacheUsed says whether openCache opened the cache: main then waits for its writes.
 var cacheUsed atomic.Bool

@@ -97,6 +97,7 @@ func serveConfig(args []string, stdout, stderr io.Writer) (server.Config, string
 // runServe serves the UI and the read-only subcommands over SSH until SIGTERM or SIGINT;
 // SIGHUP reloads the estate.
 func runServe(args []string, stdout, stderr io.Writer) int {
+	backgroundStores = true // the server runs on: new snapshots are stored meanwhile
 	cfg, audit, code, done := serveConfig(args, stdout, stderr)
 	if done {
 		return code

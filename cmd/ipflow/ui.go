@@ -15,6 +15,7 @@ import (
 // runUI opens the terminal UI. Flow flags deep-link: a complete flow opens on its verdict,
 // --vm (and --nic) alone open that VM's NICs (or that NIC's form).
 func runUI(args []string, stdout, stderr io.Writer) int {
+	backgroundStores = true // the UI runs on: a new snapshot is stored meanwhile
 	fs := newFlagSet("ipflow")
 	var paths pathList
 	var ff flowFlags
