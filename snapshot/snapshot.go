@@ -214,6 +214,7 @@ type Cache struct {
 	pending sync.WaitGroup
 	mu      sync.Mutex
 	later   []func()
+	closed  bool // Wait was called: the process is exiting, nothing more is stored
 }
 
 // Wait stores the snapshots kept for later and waits until those being stored in the
@@ -224,7 +225,7 @@ func (c *Cache) Wait() {
 	}
 	c.mu.Lock()
 	later := c.later
-	c.later = nil
+	c.later, c.closed = nil, true
 	c.mu.Unlock()
 	for _, store := range later {
 		store()
@@ -282,11 +283,14 @@ func (c *Cache) Load(srcs ...model.Source) (*model.Environment, Outcome, error) 
 	if err != nil {
 		return env, outcome, err
 	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	switch {
+	case c.closed:
+		// A load after Wait (a server reloading as it shuts down): the process is exiting,
+		// and a store now would race Wait.
 	case c.Later:
-		c.mu.Lock()
 		c.later = append(c.later, func() { c.store(key, env) })
-		c.mu.Unlock()
 	case c.Async:
 		c.pending.Go(func() { c.store(key, env) })
 	default:

@@ -518,3 +518,20 @@ func TestLaterStore(t *testing.T) {
 		t.Fatalf("after Wait: %v %v", outcome, err)
 	}
 }
+
+// A load after Wait (a server reloading while it exits) answers but stores nothing: the process
+// is exiting, and a store would race Wait.
+func TestLoadAfterWaitStoresNothing(t *testing.T) {
+	for _, mode := range []string{"async", "later"} {
+		c, _ := OpenDir(t.TempDir(), "test")
+		c.Async, c.Later = mode == "async", mode == "later"
+		c.Wait()
+		if _, outcome, err := c.Load(tiny...); err != nil || outcome != Missed {
+			t.Fatalf("%s: %v %v", mode, outcome, err)
+		}
+		c.Wait()
+		if _, err := os.Stat(c.path(NewKey("test", tiny))); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("%s: stored after Wait: %v", mode, err)
+		}
+	}
+}

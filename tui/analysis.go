@@ -680,26 +680,18 @@ func (s *lintScreen) jump(m *Model, f analysis.Finding) {
 	env := s.c.env
 	switch {
 	case f.NSG != nil:
-		ex, on := expanderFor(s.c, f.NSG)
-		title := "NSG " + safe(f.NSG.Name) + " · " + plural(len(f.NSG.Rules), "custom rule", "custom rules") + " + 6 default"
-		if on != "" {
-			title += " · tags as " + on + " sees them"
-		} else {
-			title += " · attached to nothing"
+		rs := nsgTable(s.c, f.NSG.Name, ipcRef{}, false)
+		if rs == nil {
+			return
 		}
-		m.push(newRulesScreen(s.c, safe(f.NSG.Name), title, ex, nsgRuleGroups(f.NSG), f.Rule))
+		if f.Rule != nil {
+			rs.selectRule(f.NSG.Name, f.Rule.Name)
+		}
+		m.push(rs)
 	case f.Rule != nil && f.Rule.Kind == model.AdminRuleKind:
-		var gs []ruleGroup
-		for _, d := range []model.Direction{model.Inbound, model.Outbound} {
-			g := ruleGroup{direction: d.String()}
-			for _, a := range env.AdminRules {
-				if a.Direction == d {
-					g.rules = append(g.rules, &a.Rule)
-				}
-			}
-			gs = append(gs, g)
-		}
-		m.push(newRulesScreen(s.c, "admin rules", "Security admin rules of the estate", nil, gs, f.Rule))
+		rs := adminTable(s.c, ipcRef{})
+		rs.selectRule("", f.Rule.Name)
+		m.push(rs)
 	case len(f.VMs) > 0:
 		// Exposure without a rule (no NSG at all): the first exposed VM's effective rules.
 		if vm := findVM(env, f.VMs[0]); vm != nil && vm.PrimaryNIC() != nil {

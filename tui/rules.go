@@ -422,35 +422,134 @@ func (m *Model) openLayerTable(res *engine.Result, lt *engine.LayerTrace, row vr
 		m.setStatus(safe(lt.Label())+": there are no rules to show", true)
 		return
 	}
-	ex := effective.NewExpander(m.c.env, res.IPConfig)
+	on := refOf(res.IPConfig)
+	var rs *rulesScreen
 	if lt.Kind == engine.AdminLayer {
-		title := "Security admin rules of VNet " + safe(lt.VNet.Name) + " · tags as " + safe(res.NIC.Name) + " sees them"
-		m.push(newRulesScreen(m.c, "admin rules", title, ex, nsgGroups(lt.Layer), focus))
+		rs = adminTable(m.c, on)
+	} else {
+		rs = nsgTable(m.c, lt.NSG.Name, on, true)
+	}
+	if rs == nil {
+		m.setStatus(safe(lt.Label())+": there are no rules to show", true)
 		return
 	}
-	name, on := lt.NSG.Name, res.NIC.Name
-	var open func(c *ctx, nsg *model.NSG, focus *model.Rule) *rulesScreen
-	open = func(c *ctx, nsg *model.NSG, focus *model.Rule) *rulesScreen {
-		title := "NSG " + safe(nsg.Name) + " · " + plural(len(nsg.Rules), "custom rule", "custom rules") + " + 6 default · tags as " + safe(on) + " sees them"
-		rs := newRulesScreen(c, safe(nsg.Name), title, ex, nsgRuleGroups(nsg), focus)
-		rs.nsg = nsg.Name
-		rs.reopen = func(c *ctx) *rulesScreen {
-			// The NSG of that name in the estate now (a what-if has its own copy), if it is
-			// still there; the selected rule stays selected, by name.
-			for _, g := range c.env.NSGs {
-				if g.Name == name {
-					return open(c, g, nil)
-				}
-			}
-			return nil
-		}
-		return rs
+	if focus != nil {
+		rs.selectRule(layerNSG(lt.Layer), focus.Name)
 	}
-	m.push(open(m.c, lt.NSG, focus))
+	m.push(rs)
 }
 
-// openEffective opens a NIC's effective security rules.
+// ipcRef names an IP configuration: a what-if has its own copies of the estate's VMs, NICs and
+// IP configurations, so a table made again after a change finds them by name.
+type ipcRef struct{ vm, nic, ipc string }
+
+func refOf(c *model.IPConfig) ipcRef {
+	if c == nil || c.NIC == nil || c.NIC.VM == nil {
+		return ipcRef{}
+	}
+	return ipcRef{c.NIC.VM.Name, c.NIC.Name, c.Name}
+}
+
+// in is the IP configuration r names in env; nil when there is none.
+func (r ipcRef) in(env *model.Environment) *model.IPConfig {
+	if vm := findVM(env, r.vm); vm != nil {
+		for _, n := range vm.NICs {
+			for _, c := range n.IPConfigs {
+				if n.Name == r.nic && c.Name == r.ipc {
+					return c
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// nsgTable is the whole rule table of the NSG named name in the estate of c, its tags and ASGs
+// expanded as the IP configuration on sees them (none named: the first the NSG applies to); nil
+// when the estate has no such NSG. editable offers hand edits (ruleedit.go). The table is made
+// again the same way after each what-if change, the selected rule kept.
+func nsgTable(c *ctx, name string, on ipcRef, editable bool) *rulesScreen {
+	var nsg *model.NSG
+	for _, g := range c.env.NSGs {
+		if g.Name == name {
+			nsg = g
+		}
+	}
+	if nsg == nil {
+		return nil
+	}
+	var ex *effective.Expander
+	seenBy := ""
+	if ipc := on.in(c.env); ipc != nil && ipc.Subnet != nil {
+		ex, seenBy = effective.NewExpander(c.env, ipc), safe(ipc.NIC.Name)
+	} else {
+		ex, seenBy = expanderFor(c, nsg)
+	}
+	title := "NSG " + safe(nsg.Name) + " · " + plural(len(nsg.Rules), "custom rule", "custom rules") + " + 6 default"
+	if seenBy != "" {
+		title += " · tags as " + seenBy + " sees them"
+	} else {
+		title += " · attached to nothing"
+	}
+	rs := newRulesScreen(c, safe(nsg.Name), title, ex, nsgRuleGroups(nsg), nil)
+	if editable {
+		rs.nsg = nsg.Name
+	}
+	rs.reopen = func(c *ctx) *rulesScreen { return nsgTable(c, name, on, editable) }
+	return rs
+}
+
+// adminTable is the table of the security admin rules: those that apply where the IP
+// configuration on is, in the engine's order, its tags expanded as it sees them; or, with none
+// named, every admin rule of the estate. Made again after each what-if change.
+func adminTable(c *ctx, on ipcRef) *rulesScreen {
+	var rs *rulesScreen
+	if ipc := on.in(c.env); ipc != nil {
+		eff, err := effective.ForNIC(c.eng, ipc.NIC, ipc)
+		if err != nil || eff.IPConfig == nil {
+			return nil
+		}
+		var gs []ruleGroup
+		for _, d := range eff.Directions {
+			g := ruleGroup{direction: d.Direction.String()}
+			for _, l := range d.Layers {
+				if l.Kind == engine.AdminLayer {
+					for _, r := range l.Rules {
+						g.rules = append(g.rules, r.Rule)
+					}
+				}
+			}
+			gs = append(gs, g)
+		}
+		title := "Security admin rules of VNet " + safe(ipc.Subnet.VNet.Name) + " · tags as " + safe(ipc.NIC.Name) + " sees them"
+		rs = newRulesScreen(c, "admin rules", title, effective.NewExpander(c.env, ipc), gs, nil)
+	} else {
+		var gs []ruleGroup
+		for _, d := range []model.Direction{model.Inbound, model.Outbound} {
+			g := ruleGroup{direction: d.String()}
+			for _, a := range c.env.AdminRules {
+				if a.Direction == d {
+					g.rules = append(g.rules, &a.Rule)
+				}
+			}
+			gs = append(gs, g)
+		}
+		rs = newRulesScreen(c, "admin rules", "Security admin rules of the estate", nil, gs, nil)
+	}
+	rs.reopen = func(c *ctx) *rulesScreen { return adminTable(c, on) }
+	return rs
+}
+
+// openEffective opens a NIC's effective security rules, in the estate now: a screen opened
+// before a what-if change holds the loaded estate's VM and NIC, and the what-if has its own.
 func (m *Model) openEffective(vm *model.VM, nic *model.NIC) {
+	if cur := findVM(m.c.env, vm.Name); cur != nil {
+		for _, n := range cur.NICs {
+			if n.Name == nic.Name {
+				nic = n
+			}
+		}
+	}
 	rs, err := effectiveScreen(m.c, nic)
 	if err != nil {
 		m.setStatus(err.Error(), true)
@@ -483,9 +582,13 @@ func effectiveScreen(c *ctx, nic *model.NIC) (*rulesScreen, error) {
 	}
 	title := "Effective security rules of " + safe(nic.Name) + " (" + safe(eff.IPConfig.Name) + " " + eff.IPConfig.PrivateIP.String() + ")"
 	rs := newRulesScreen(c, "effective rules", title, effective.NewExpander(c.env, eff.IPConfig), gs, nil)
+	on := refOf(eff.IPConfig)
 	rs.reopen = func(c *ctx) *rulesScreen {
-		rs, _ := effectiveScreen(c, nic) // a what-if keeps the estate's NICs
-		return rs
+		if ipc := on.in(c.env); ipc != nil { // the what-if's own copy of the NIC
+			rs, _ := effectiveScreen(c, ipc.NIC)
+			return rs
+		}
+		return nil
 	}
 	return rs, nil
 }

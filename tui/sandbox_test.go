@@ -331,3 +331,70 @@ func TestRuleEditScrollsToTheFocus(t *testing.T) {
 	}
 	mustContain(t, m, "▶ Dest. ports")
 }
+
+// Rule tables made again after a what-if change look their NIC, IP configuration and NSG up in
+// the what-if's estate (which has its own copies): a rule whose local side is an ASG still
+// expands to this NIC's membership, in the NIC's effective rules, in an NSG's table opened from
+// a verdict and in one opened from lint.
+func TestRemadeTablesExpandASGsOfTheWhatIf(t *testing.T) {
+	eng := sampleEngine(t)
+	env := eng.Environment()
+	change := func(text string) sandboxStep {
+		set, err := whatif.Load(env, model.Source{Name: "change.toml", Data: []byte(text)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return sandboxStep{what: "test", changes: set.Changes}
+	}
+	toASG := change("[[change]]\nop = \"add\"\nnsg = \"app-subnet-nsg\"\n[change.rule]\nname = \"to-app-asg\"\npriority = 150\ndirection = \"Inbound\"\naccess = \"Allow\"\nprotocol = \"Tcp\"\nsource = \"10.9.9.9\"\ndestination_asgs = [\"app\"]\ndestination_ports = \"9999\"\n")
+	unrelated := change("[[change]]\nop = \"add\"\nnsg = \"web-nic-nsg\"\n[change.rule]\nname = \"unrelated\"\npriority = 3900\ndirection = \"Inbound\"\naccess = \"Deny\"\nprotocol = \"Udp\"\nsource = \"*\"\ndestination = \"*\"\ndestination_ports = \"7\"\n")
+	expandsToApp01 := func(t *testing.T, m tea.Model, what string) {
+		t.Helper()
+		mm := m.(Model)
+		rs, ok := mm.top().(*rulesScreen)
+		if !ok {
+			t.Fatalf("%s: on %q", what, screenOf(m))
+		}
+		rs.selectRule("app-subnet-nsg", "to-app-asg")
+		m = send(t, m, "enter")
+		if f := frame(m); !strings.Contains(f, "ASG app: app-01-nic") || !strings.Contains(f, "+  150 to-app-asg") {
+			t.Fatalf("%s: the ASG side does not expand to app-01-nic's membership, or the rule is not marked:\n%s", what, f)
+		}
+	}
+	for _, open := range []struct {
+		name string
+		keys func(m tea.Model) tea.Model
+	}{
+		{"effective rules", func(m tea.Model) tea.Model { return send(t, m, "r") }},
+		{"NSG table of a verdict", func(m tea.Model) tea.Model {
+			mm := m.(Model)
+			res, err := mm.c.eng.Verify(engine.Flow{VM: "app-01", Direction: model.Inbound, Protocol: model.TCP,
+				LocalIP: netip.MustParseAddr("10.1.1.4"), LocalPort: 9999, RemoteIP: netip.MustParseAddr("10.9.9.9"), RemotePort: 1234})
+			if err != nil {
+				t.Fatal(err)
+			}
+			mm.push(newVerdict(mm.c, res))
+			for i, lt := range res.Layers {
+				if lt.NSG != nil && lt.NSG.Name == "app-subnet-nsg" {
+					mm.openLayerTable(res, &res.Layers[i], vrow{})
+				}
+			}
+			return mm
+		}},
+	} {
+		t.Run(open.name, func(t *testing.T) {
+			m := sized(eng, Start{VM: "app-01"}, 100, 40)
+			mm := m.(Model)
+			if err := mm.applyStep(toASG); err != nil {
+				t.Fatal(err)
+			}
+			m = open.keys(mm)
+			expandsToApp01(t, m, "opened in the what-if")
+			mm = m.(Model)
+			if err := mm.applyStep(unrelated); err != nil {
+				t.Fatal(err)
+			}
+			expandsToApp01(t, mm, "made again after another change")
+		})
+	}
+}
