@@ -3,6 +3,7 @@ package analysis
 import (
 	"bytes"
 	"cmp"
+	"context"
 	"encoding/binary"
 	"fmt"
 	"runtime"
@@ -70,13 +71,20 @@ type Findings []Finding
 
 // Lint checks the whole estate and returns its findings.
 func (a *Analyzer) Lint() Findings {
+	fs, _ := a.LintContext(context.Background())
+	return fs
+}
+
+// LintContext is Lint that stops early, with ctx's error, once ctx is done (an SSH client that
+// left: the whole estate's lint takes seconds).
+func (a *Analyzer) LintContext(ctx context.Context) (Findings, error) {
 	w := runtime.GOMAXPROCS(0)
-	return a.lint(w, 64*w)
+	return a.lint(ctx, w, 64*w)
 }
 
 // lint runs on workers goroutines, batch targets and directions at a time; the findings do
 // not depend on either (a test holds it).
-func (a *Analyzer) lint(workers, batch int) Findings {
+func (a *Analyzer) lint(ctx context.Context, workers, batch int) (Findings, error) {
 	l := &linter{Analyzer: a, workers: max(workers, 1), facts: map[*model.Rule]*ruleFacts{}, seen: map[string]bool{}, vnets: map[string]int{}}
 	var jobs []job
 	for _, t := range a.e.Targets() {
@@ -89,7 +97,13 @@ func (a *Analyzer) lint(workers, batch int) Findings {
 	// are those of one job after the other.
 	batch = max(batch, 1)
 	for i := 0; i < len(jobs); i += batch {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
 		l.batch(jobs[i:min(i+batch, len(jobs))])
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
 	}
 	l.rules()
 	l.references()
@@ -97,7 +111,7 @@ func (a *Analyzer) lint(workers, batch int) Findings {
 	slices.SortStableFunc(l.out, func(x, y Finding) int {
 		return cmp.Or(-cmp.Compare(x.Severity, y.Severity), cmp.Compare(x.Pos.File, y.Pos.File), cmp.Compare(x.Pos.Line, y.Pos.Line))
 	})
-	return l.out
+	return l.out, nil
 }
 
 // parallel calls f(0) … f(n-1) on at most workers goroutines.
@@ -129,8 +143,8 @@ type linter struct {
 	out     []Finding
 }
 
-// context is a place a rule is evaluated: a target, a direction and the rule's layer slot.
-type context struct {
+// evalPlace is a place a rule is evaluated: a target, a direction and the rule's layer slot.
+type evalPlace struct {
 	t    engine.Target
 	d    model.Direction
 	slot int
@@ -139,12 +153,12 @@ type context struct {
 
 // ruleFacts is what the partitions showed about one rule.
 type ruleFacts struct {
-	applies  bool     // its layer is evaluated for some target
-	local    bool     // its local side holds some target
-	nonEmpty *context // a context where it matches some flow
-	decides  *context // a context where it decides a flow within its own layer
-	reached  bool     // it is the first match of its layer for some flow, all layers composed
-	nics     int      // contexts it applies to
+	applies  bool       // its layer is evaluated for some target
+	local    bool       // its local side holds some target
+	nonEmpty *evalPlace // a context where it matches some flow
+	decides  *evalPlace // a context where it decides a flow within its own layer
+	reached  bool       // it is the first match of its layer for some flow, all layers composed
+	nics     int        // contexts it applies to
 }
 
 func (l *linter) fact(r *model.Rule) *ruleFacts {
@@ -167,8 +181,8 @@ type job struct {
 	run      [3]bool // the layer's context is new: partition it
 	composed bool    // the composed context is new
 	local    []*model.Rule
-	nonEmpty []*context
-	decides  []*context
+	nonEmpty []*evalPlace
+	decides  []*evalPlace
 	reached  []*model.Rule
 }
 
@@ -266,17 +280,17 @@ func (l *linter) layers(j *job) {
 				continue
 			}
 			if f.nonEmpty == nil {
-				j.nonEmpty = append(j.nonEmpty, &context{j.t, j.d, s, rs})
+				j.nonEmpty = append(j.nonEmpty, &evalPlace{j.t, j.d, s, rs})
 			}
 			if f.decides == nil {
 				open = append(open, rs)
 			}
 		}
-		var found []*context
-		l.partitionOpen(j.t, j.d, s, s+1, open, &j.spaces, func(c *context) { found = append(found, c) })
+		var found []*evalPlace
+		l.partitionOpen(j.t, j.d, s, s+1, open, &j.spaces, func(c *evalPlace) { found = append(found, c) })
 		// In the order the rules are evaluated, each once.
-		slices.SortStableFunc(found, func(x, y *context) int { return cmp.Compare(x.rs.Index, y.rs.Index) })
-		j.decides = append(j.decides, slices.CompactFunc(found, func(x, y *context) bool { return x.rs.Rule == y.rs.Rule })...)
+		slices.SortStableFunc(found, func(x, y *evalPlace) int { return cmp.Compare(x.rs.Index, y.rs.Index) })
+		j.decides = append(j.decides, slices.CompactFunc(found, func(x, y *evalPlace) bool { return x.rs.Rule == y.rs.Rule })...)
 	}
 }
 
@@ -294,7 +308,7 @@ func (l *linter) composed(j *job) {
 			}
 		}
 	}
-	l.partitionOpen(j.t, j.d, -1, 0, open, &j.spaces, func(c *context) { j.reached = append(j.reached, c.rs.Rule) })
+	l.partitionOpen(j.t, j.d, -1, 0, open, &j.spaces, func(c *evalPlace) { j.reached = append(j.reached, c.rs.Rule) })
 }
 
 // layerID names a layer's rules: its NSG, or the VNet whose admin rules it holds.
@@ -328,7 +342,7 @@ const openLimit = 1
 
 // partitionOpen finds which open rules are the match of their layer somewhere (slot only is 1
 // + the layer judged alone, or 0 for all layers), and calls found for each.
-func (l *linter) partitionOpen(t engine.Target, d model.Direction, slot, only int, open []engine.RuleSpace, spaces *[3][]engine.RuleSpace, found func(*context)) {
+func (l *linter) partitionOpen(t engine.Target, d model.Direction, slot, only int, open []engine.RuleSpace, spaces *[3][]engine.RuleSpace, found func(*evalPlace)) {
 	if len(open) == 0 {
 		return
 	}
@@ -344,7 +358,7 @@ func (l *linter) partitionOpen(t engine.Target, d model.Direction, slot, only in
 		for _, ds := range p.decisions {
 			for s, r := range ds[0].Matched {
 				if r != nil && (slot < 0 || s == slot) {
-					found(&context{t, d, s, spaceOf(s, r)})
+					found(&evalPlace{t, d, s, spaceOf(s, r)})
 				}
 			}
 		}
@@ -372,7 +386,7 @@ func boxOf(rs engine.RuleSpace) Box {
 
 // deciders are the rules that decide the flows of space in a context (the layer alone, or
 // every layer), other than skip, in priority order.
-func deciders(c *context, only int, space Box, skip *model.Rule) []*model.Rule {
+func deciders(c *evalPlace, only int, space Box, skip *model.Rule) []*model.Rule {
 	p := newProblem([]chainSpec{{t: c.t, d: c.d, only: only}}, space)
 	p.run()
 	p.done()
@@ -479,7 +493,7 @@ func (l *linter) emptyWhy(r *model.Rule, remote string) string {
 }
 
 // withLayers is "securityRules/deny-x (NSG subnet-nsg on subnet/hub/web)" for each rule.
-func (l *linter) withLayers(rs []*model.Rule, c *context) string {
+func (l *linter) withLayers(rs []*model.Rule, c *evalPlace) string {
 	var parts []string
 	for _, r := range rs {
 		where := ""

@@ -1,6 +1,8 @@
 package analysis_test
 
 import (
+	"context"
+	"errors"
 	"math/rand/v2"
 	"slices"
 	"strings"
@@ -8,6 +10,7 @@ import (
 
 	"ipflow/analysis"
 	"ipflow/engine"
+	"ipflow/internal/estategen"
 	"ipflow/internal/randestate"
 	"ipflow/model"
 )
@@ -145,5 +148,20 @@ func TestLintAgreesWithVerify(t *testing.T) {
 	}
 	if dead == 0 || live == 0 {
 		t.Errorf("%d dead and %d live rules: the estates should have both", dead, live)
+	}
+}
+
+// LintContext stops, with the context's error and no findings, once its context is done; with a
+// live context it finds what Lint finds.
+func TestLintContextStops(t *testing.T) {
+	a := analysis.New(engine.Compile(model.MustLoad(model.Source{Name: "gen.toml", Data: estategen.Large(300, 30, 20)})))
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if fs, err := a.LintContext(ctx); !errors.Is(err, context.Canceled) || fs != nil {
+		t.Errorf("a done context: %d findings, %v", len(fs), err)
+	}
+	fs, err := a.LintContext(context.Background())
+	if err != nil || len(fs) == 0 || len(fs) != len(a.Lint()) {
+		t.Errorf("a live context: %d findings (Lint: %d), %v", len(fs), len(a.Lint()), err)
 	}
 }

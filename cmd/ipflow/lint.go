@@ -40,7 +40,11 @@ func runLint(c *invocation, args []string) int {
 		return code
 	}
 	stdout = whatIfOutput(c, set, output)
-	findings := a.Lint()
+	findings, err := a.LintContext(c.ctx) // over ssh, stops when the client leaves
+	if err != nil {
+		fmt.Fprintf(stderr, "ipflow lint: stopped: %v\n", err)
+		return 2
+	}
 	if output == "sarif" {
 		data, err := findings.SARIF(version)
 		if err != nil {
