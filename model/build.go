@@ -204,37 +204,23 @@ func (l *loader) build(src tableSource) {
 	for _, t := range src.heads() {
 		l.readServiceTags(t)
 	}
+	// Every table of a kind, in file order.
+	readAll := func(kind string, read func(*tab)) {
+		src.each(kind, func(roots []*tab) {
+			for _, t := range roots {
+				for _, c := range t.tables(kind, kind, kind) {
+					read(c)
+				}
+			}
+		})
+	}
 	// ASGs before NSGs (rules refer to ASGs), NSGs before VNets (subnets refer to NSGs).
-	src.each("asg", func(roots []*tab) {
-		for _, t := range roots {
-			for _, a := range t.tables("asg", "asg", "asg") {
-				l.readASG(a)
-			}
-		}
-	})
+	readAll("asg", l.readASG)
 	src.each("nsg", l.readNSGs)
-	src.each("vnet", func(roots []*tab) {
-		for _, t := range roots {
-			for _, v := range t.tables("vnet", "vnet", "vnet") {
-				l.readVNet(v)
-			}
-		}
-	})
+	readAll("vnet", l.readVNet)
 	l.linkPeerings()
-	src.each("vm", func(roots []*tab) {
-		for _, t := range roots {
-			for _, v := range t.tables("vm", "vm", "vm") {
-				l.readVM(v)
-			}
-		}
-	})
-	src.each("admin_rule", func(roots []*tab) {
-		for _, t := range roots {
-			for _, a := range t.tables("admin_rule", "admin_rule", "admin_rule") {
-				l.readAdminRule(a)
-			}
-		}
-	})
+	readAll("vm", l.readVM)
+	readAll("admin_rule", l.readAdminRule)
 	l.checkAdminPriorities()
 	l.checkBothASGs()
 	l.finalWarnings()
