@@ -19,8 +19,13 @@ type Analyzer struct {
 }
 
 // New prepares an Analyzer for a compiled estate.
-func New(e *engine.Engine) *Analyzer {
-	a := &Analyzer{e: e, env: e.Environment(), bySubnet: map[*model.Subnet][]*model.IPConfig{}}
+func New(e *engine.Engine) *Analyzer { return NewFor(e, e.Environment()) }
+
+// NewFor prepares an Analyzer for an engine compiled for some of env's VMs only (whatif.Only):
+// it answers Reach for those VMs exactly as New(engine.Compile(env)) would, naming addresses
+// from the whole of env. Lint, Matrix and Diff, which look at every VM, need New.
+func NewFor(e *engine.Engine, env *model.Environment) *Analyzer {
+	a := &Analyzer{e: e, env: env, bySubnet: map[*model.Subnet][]*model.IPConfig{}}
 	for _, vm := range a.env.VMs {
 		for _, n := range vm.NICs {
 			for _, c := range n.IPConfigs {

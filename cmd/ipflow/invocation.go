@@ -44,27 +44,47 @@ func (c *invocation) estate(cmd string, paths []string) (*engine.Engine, int) {
 // time). Otherwise, or with no names, every VM is, so that an unknown name is explained against
 // them all.
 func (c *invocation) estateFor(cmd string, paths []string, vms []string) (*engine.Engine, int) {
+	eng, _, code := c.estateOf(cmd, paths, vms)
+	return eng, code
+}
+
+// estateOf is estateFor, with the whole estate's environment (the engine's own when every VM
+// is compiled).
+func (c *invocation) estateOf(cmd string, paths []string, vms []string) (*engine.Engine, *model.Environment, int) {
 	if c.served != nil {
 		if len(paths) > 0 {
 			fmt.Fprintf(c.stderr, "ipflow %s: -f is not available over ssh: the server answers from the estate it serves\n", cmd)
-			return nil, 2
+			return nil, nil, 2
 		}
 		for _, w := range c.served.Environment().Warnings {
 			fmt.Fprintf(c.stderr, "warning: %s\n", w)
 		}
-		return c.served, 0
+		return c.served, c.served.Environment(), 0
 	}
 	env, code := load(paths, c.stderr, 2)
 	if env == nil {
-		return nil, code
+		return nil, nil, code
 	}
 	for _, w := range env.Warnings {
 		fmt.Fprintf(c.stderr, "warning: %s\n", w)
 	}
 	if only := vmsNamed(env, vms); only != nil {
-		return engine.Compile(whatif.Only(env, only)), 0
+		return engine.Compile(whatif.Only(env, only)), env, 0
 	}
-	return engine.Compile(env), 0
+	return engine.Compile(env), env, 0
+}
+
+// analyzerFor is c.analyzer for a question about one VM (reach): compiled for that VM alone
+// when it is in the estate (see estateFor), its addresses named from the whole estate.
+func (c *invocation) analyzerFor(cmd string, paths []string, vm string) (*analysis.Analyzer, int) {
+	eng, env, code := c.estateOf(cmd, paths, []string{vm})
+	if eng == nil {
+		return nil, code
+	}
+	if eng.Environment() != env {
+		return analysis.NewFor(eng, env), 0
+	}
+	return analysis.New(eng), 0
 }
 
 // vmsNamed is the estate's VMs of the given names, in the estate's order; nil when there are

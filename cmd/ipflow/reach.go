@@ -36,7 +36,14 @@ func runReach(c *invocation, args []string) int {
 		fmt.Fprintf(stderr, "ipflow reach: %v\n", err)
 		return 2
 	}
-	a, code := c.analyzer("reach", paths)
+	// One VM's reach: compile that VM alone, unless a what-if needs the whole estate.
+	var a *analysis.Analyzer
+	var code int
+	if len(wi.files) == 0 {
+		a, code = c.analyzerFor("reach", paths, vm)
+	} else {
+		a, code = c.analyzer("reach", paths)
+	}
 	if a == nil {
 		return code
 	}

@@ -7,8 +7,10 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
+	"ipflow/analysis"
 	"ipflow/engine"
 	"ipflow/fixtures"
 	"ipflow/internal/estategen"
@@ -117,4 +119,64 @@ func TestRulesOfOneVMIsTheWholeEstates(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestReachOfOneVMIsTheWholeEstates: ipflow reach compiles only the VM it is asked about and
+// names addresses from the whole estate; its text and JSON are byte for byte those of an
+// analyzer of the whole estate, for every VM of the sample and of a generated estate, both
+// directions, and an unknown VM is explained against them all.
+func TestReachOfOneVMIsTheWholeEstates(t *testing.T) {
+	dir := t.TempDir()
+	gen := filepath.Join(dir, "gen.toml")
+	if err := os.WriteFile(gen, estategen.Large(40, 10, 12), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	sample := filepath.Join(dir, "sample.toml")
+	if err := os.WriteFile(sample, fixtures.Sample()[0].Data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	compared := 0
+	for _, path := range []string{sample, gen} {
+		data, _ := os.ReadFile(path)
+		env := model.MustLoad(model.Source{Name: path, Data: data})
+		whole := analysis.New(engine.Compile(env))
+		names := append(vmNamesOf(env), "no-such-vm")
+		for i, vm := range names {
+			for _, d := range []model.Direction{model.Inbound, model.Outbound} {
+				proto, port := []string{"tcp", "udp", "icmp"}[i%3], []string{"443", "53", ""}[i%3]
+				args := []string{"reach", "-f", path, "--vm", vm, "--direction", strings.ToLower(d.String()), "--protocol", proto}
+				if port != "" {
+					args = append(args, "--port", port)
+				}
+				output := []string{"text", "json"}[(i+int(d))%2]
+				code, out, errOut := runArgs(append(args, "-o", output)...)
+				q, err := reachQuery(vm, "", strings.ToLower(d.String()), proto, port)
+				if err != nil {
+					t.Fatal(err)
+				}
+				var want, wantErr bytes.Buffer
+				wantCode := 0
+				if r, err := whole.Reach(q); err != nil {
+					wantCode = inputError("reach", err, &wantErr)
+				} else {
+					wantCode = writeOutput("reach", output, r, &want, &wantErr)
+				}
+				if code != wantCode || out != want.String() || errOut != wantErr.String() {
+					t.Errorf("%v -o %s: exit %d (want %d), stderr %q (want %q); the output differs from the whole estate's: %v", args, output, code, wantCode, errOut, wantErr.String(), out != want.String())
+				}
+				compared++
+			}
+		}
+	}
+	if compared < 90 {
+		t.Errorf("only %d answers compared", compared)
+	}
+}
+
+func vmNamesOf(env *model.Environment) []string {
+	var out []string
+	for _, vm := range env.VMs {
+		out = append(out, vm.Name)
+	}
+	return out
 }
