@@ -394,15 +394,6 @@ func (s *rulesScreen) detail(w int) []string {
 	return lines
 }
 
-// nsgGroups are an NSG's (or a VNet's admin) rules of both directions, in evaluation order.
-func nsgGroups(l *engine.Layer) []ruleGroup {
-	var gs []ruleGroup
-	for _, d := range []model.Direction{model.Inbound, model.Outbound} {
-		gs = append(gs, ruleGroup{direction: d.String(), nsg: layerNSG(l), rules: l.Rules(d)})
-	}
-	return gs
-}
-
 // layerNSG is the name of a layer's NSG; "" for admin rules (and a level without an NSG).
 func layerNSG(l *engine.Layer) string {
 	if l == nil || l.NSG == nil || l.Kind == engine.AdminLayer {
