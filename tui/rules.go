@@ -217,12 +217,16 @@ func (s *rulesScreen) expansion(r *model.Rule) []string {
 		name  string
 		items []effective.Item
 		ports []model.PortRange
-	}{{"source", e.ExpandedSource, r.Source.Ports}, {"destination", e.ExpandedDestination, r.Destination.Ports}} {
+		empty string
+	}{{"source", e.ExpandedSource, r.Source.Ports, e.EmptySource}, {"destination", e.ExpandedDestination, r.Destination.Ports, e.EmptyDestination}} {
 		ports := model.FormatPorts(side.ports)
 		if ports == "" {
 			ports = "*"
 		}
 		out = append(out, side.name+" ("+plural(len(side.items), "prefix", "prefixes")+", ports "+ports+")")
+		if len(side.items) == 0 {
+			out = append(out, "  nothing: "+safe(side.empty))
+		}
 		for _, it := range side.items {
 			line := "  " + it.Prefix.String()
 			if it.From != "" {

@@ -245,11 +245,12 @@ func writeRulesText(w io.Writer, eff *effective.NIC) {
 					name  string
 					s     model.Side
 					items []effective.Item
-				}{{"source", r.Source, r.ExpandedSource}, {"destination", r.Destination, r.ExpandedDestination}} {
+					empty string
+				}{{"source", r.Source, r.ExpandedSource, r.EmptySource}, {"destination", r.Destination, r.ExpandedDestination, r.EmptyDestination}} {
 					if !expands(side.s) {
 						continue
 					}
-					fmt.Fprintf(&b, "            %s = %s\n", side.name, itemsText(side.items))
+					fmt.Fprintf(&b, "            %s = %s\n", side.name, itemsText(side.items, side.empty))
 				}
 			}
 		}
@@ -284,10 +285,11 @@ func sideItemsPrintable(s model.Side) []string {
 
 // itemsText groups an expanded side by origin: "VirtualNetwork: VNet hub 10.0.0.0/16;
 // VirtualNetwork: peered VNet spoke-app 10.1.0.0/16". Internet is named, not listed (it is
-// every public address outside VirtualNetwork: dozens of prefixes, which -o json lists).
-func itemsText(items []effective.Item) string {
+// every public address outside VirtualNetwork: dozens of prefixes, which -o json lists). An
+// empty side says why (empty).
+func itemsText(items []effective.Item, empty string) string {
 	if len(items) == 0 {
-		return "nothing (no address in this estate)"
+		return "nothing: " + model.Printable(empty)
 	}
 	var parts []string
 	for i := 0; i < len(items); {

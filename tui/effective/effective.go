@@ -11,6 +11,7 @@ import (
 	"cmp"
 	"net/netip"
 	"slices"
+	"strings"
 
 	"ipflow/engine"
 	"ipflow/model"
@@ -26,6 +27,9 @@ type Item struct {
 type Rule struct {
 	*model.Rule
 	ExpandedSource, ExpandedDestination []Item
+	// EmptySource and EmptyDestination say why a side holds no address for this IP
+	// configuration, when it holds none.
+	EmptySource, EmptyDestination string
 }
 
 // Layer is one layer of evaluation for a direction: admin rules or an NSG (or no NSG).
@@ -118,6 +122,12 @@ func (x *Expander) Rule(r *model.Rule) Rule {
 	}
 	local := r.Direction == model.Outbound // the NIC's own side is the source outbound
 	e := Rule{Rule: r, ExpandedSource: x.Side(r.Source, local), ExpandedDestination: x.Side(r.Destination, !local)}
+	if len(e.ExpandedSource) == 0 {
+		e.EmptySource = x.empty(r.Source, local)
+	}
+	if len(e.ExpandedDestination) == 0 {
+		e.EmptyDestination = x.empty(r.Destination, !local)
+	}
 	x.cache[r] = e
 	return e
 }
@@ -157,6 +167,37 @@ func (x *Expander) Side(s model.Side, local bool) []Item {
 		}
 	}
 	return out
+}
+
+// empty says why side s holds no address for this IP configuration (Side gave none).
+func (x *Expander) empty(s model.Side, local bool) string {
+	if len(s.ASGs) > 0 {
+		names := make([]string, len(s.ASGs))
+		members := 0
+		for i, a := range s.ASGs {
+			names[i] = "ASG " + a.Name
+			members += len(a.Members)
+		}
+		list := strings.Join(names, ", ")
+		if local && members > 0 {
+			return x.ipc.NIC.Name + " " + x.ipc.Name + " is not a member of " + list + " (on the NIC's own side only its own membership counts)"
+		}
+		return list + " has no members"
+	}
+	var why []string
+	for _, a := range s.Addresses {
+		switch {
+		case a.Kind != model.TagAddress:
+		case a.Tag == model.TagInternet:
+			why = append(why, "Internet is empty here: VirtualNetwork (with this subnet's routes) covers every public address")
+		case a.Tag != model.TagVirtualNetwork && a.Tag != model.TagAzureLoadBalancer:
+			why = append(why, "service tag "+a.Tag+" holds no prefix")
+		}
+	}
+	if len(why) == 0 {
+		return "no address"
+	}
+	return strings.Join(why, "; ")
 }
 
 // VirtualNetwork is what the VirtualNetwork tag holds for a NIC in subnet s, with where each

@@ -205,3 +205,75 @@ func TestForNICOnTheSample(t *testing.T) {
 		}
 	}
 }
+
+// A side that holds no address for the NIC says why: the NIC is not in the ASG of its own side,
+// the ASG has no members, Internet is empty under a default route, a service tag is empty.
+func TestEmptySidesSayWhy(t *testing.T) {
+	env := model.MustLoad(fixtures.Sample()...)
+	eng := engine.Compile(env)
+	find := func(vm, nic string) *model.NIC {
+		for _, v := range env.VMs {
+			for _, n := range v.NICs {
+				if v.Name == vm && n.Name == nic {
+					return n
+				}
+			}
+		}
+		t.Fatalf("no %s/%s", vm, nic)
+		return nil
+	}
+	eff, err := ForNIC(eng, find("app-01", "app-01-egress-nic"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, d := range eff.Directions {
+		for _, l := range d.Layers {
+			for _, r := range l.Rules {
+				if r.Name == "deny-internet-out" {
+					found = true
+					if len(r.ExpandedDestination) != 0 || !strings.Contains(r.EmptyDestination, "Internet is empty here") {
+						t.Errorf("deny-internet-out: %v, %q", r.ExpandedDestination, r.EmptyDestination)
+					}
+				}
+				if len(r.ExpandedSource) > 0 && r.EmptySource != "" || len(r.ExpandedDestination) > 0 && r.EmptyDestination != "" {
+					t.Errorf("%s: a reason for a side that holds addresses", r.Name)
+				}
+			}
+		}
+	}
+	if !found {
+		t.Fatal("deny-internet-out is not among app-01-egress-nic's rules")
+	}
+
+	// ASG sides, and a declared tag with no prefixes.
+	var web, app *model.ASG
+	for _, a := range env.ASGs {
+		switch a.Name {
+		case "web":
+			web = a
+		case "app":
+			app = a
+		}
+	}
+	ipc := find("web-01", "web-01-nic").PrimaryIPConfig()
+	x := NewExpander(env, ipc)
+	rule := func(dir model.Direction, dst model.Side) Rule {
+		return x.Rule(&model.Rule{Name: fmt.Sprint(dir, len(dst.ASGs), len(dst.Addresses)), Direction: dir, Source: model.Side{Addresses: []model.Address{{Kind: model.AnyAddress}}}, Destination: dst})
+	}
+	if r := rule(model.Inbound, model.Side{ASGs: []*model.ASG{app}}); !strings.Contains(r.EmptyDestination, "web-01-nic ipconfig1 is not a member of ASG app") {
+		t.Errorf("own side, not a member: %q", r.EmptyDestination)
+	}
+	if r := rule(model.Inbound, model.Side{ASGs: []*model.ASG{web}}); len(r.ExpandedDestination) != 1 || r.EmptyDestination != "" {
+		t.Errorf("own side, a member: %v %q", r.ExpandedDestination, r.EmptyDestination)
+	}
+	empty := &model.ASG{Name: "empty"}
+	if r := rule(model.Outbound, model.Side{ASGs: []*model.ASG{empty}}); r.EmptyDestination != "ASG empty has no members" {
+		t.Errorf("remote side, no members: %q", r.EmptyDestination)
+	}
+	env.ServiceTags["Tag.Empty"] = nil
+	defer delete(env.ServiceTags, "Tag.Empty")
+	if r := rule(model.Outbound, model.Side{Addresses: []model.Address{{Kind: model.TagAddress, Tag: "Tag.Empty"}}}); r.EmptyDestination != "service tag Tag.Empty holds no prefix" {
+		t.Errorf("empty tag: %q", r.EmptyDestination)
+	}
+}
