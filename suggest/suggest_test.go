@@ -5,12 +5,14 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/netip"
+	"strings"
 	"testing"
 
 	"ipflow/analysis"
 	"ipflow/engine"
 	"ipflow/fixtures"
 	"ipflow/flows"
+	"ipflow/internal/estategen"
 	"ipflow/internal/randestate"
 	"ipflow/model"
 	"ipflow/suggest"
@@ -244,3 +246,60 @@ func port(rng *rand.Rand, ports []engine.Port) engine.Port {
 func addr(s string) netip.Addr { return netip.MustParseAddr(s) }
 
 func mustAddr(s string) netip.Addr { return addr(s) }
+
+// A blast radius of many boxes lists the first 20 in the text, says how many more there are,
+// and where to see them all; the count line gives the whole.
+func TestLargeBlastRadiusTextIsCut(t *testing.T) {
+	env := model.MustLoad(model.Source{Name: "gen.toml", Data: estategen.Large(600, 20, 20)})
+	e := engine.Compile(env)
+	var r *suggest.Result
+	for _, p := range []engine.Port{5999, 123, 8081, 4444, 22} {
+		f := engine.Flow{VM: "vm-300", Direction: model.Inbound, Protocol: model.UDP, LocalIP: env.VMs[300].NICs[0].IPConfigs[0].PrivateIP, LocalPort: p, RemoteIP: addr("13.107.21.200"), RemotePort: 60000}
+		if v, err := e.Decide(f); err == nil && v.Access == model.Deny && v.Layer.NSG != nil {
+			if r, err = suggest.For(e, f); err != nil {
+				t.Fatal(err)
+			}
+			break
+		}
+	}
+	if r == nil {
+		t.Fatal("no flow the NSGs deny on vm-300")
+	}
+	var buf bytes.Buffer
+	if err := r.WriteText(&buf, env); err != nil {
+		t.Fatal(err)
+	}
+	text := buf.String()
+	cut := 0
+	for i, s := range r.Suggestions {
+		boxes := 0
+		for _, n := range s.Blast {
+			boxes += len(n.Changes)
+		}
+		part := text[strings.Index(text, fmt.Sprintf("\n%d. ", i+1)):]
+		if j := strings.Index(part[1:], fmt.Sprintf("\n%d. ", i+2)); j >= 0 {
+			part = part[:j+1]
+		}
+		listed := 0 // the lines between the count and the change set, but for "… and N more"
+		if a, z := strings.Index(part, "Blast radius:"), strings.Index(part, "Change set"); a >= 0 && z > a {
+			for _, line := range strings.Split(part[a:z], "\n")[1:] {
+				if strings.HasPrefix(line, "     ") && !strings.Contains(line, "more box(es)") {
+					listed++
+				}
+			}
+		}
+		more := fmt.Sprintf("… and %d more box(es): -o json lists every one", boxes-20)
+		switch {
+		case boxes > 20:
+			cut++
+			if listed != 20 || !strings.Contains(part, more) || !strings.Contains(part, fmt.Sprintf("in %d box(es)", boxes)) {
+				t.Errorf("suggestion %d: %d boxes, %d listed:\n%s", i+1, boxes, listed, part)
+			}
+		case listed != boxes || strings.Contains(part, "more box(es)"):
+			t.Errorf("suggestion %d: %d boxes, %d listed", i+1, boxes, listed)
+		}
+	}
+	if cut == 0 {
+		t.Fatalf("no suggestion with more than 20 boxes:\n%s", text)
+	}
+}

@@ -61,8 +61,13 @@ func flows(n *big.Int) string {
 	return b.String() + " flows"
 }
 
+// maxBoxesShown is how many boxes of a blast radius the text lists: a broad change on a large
+// estate opens thousands, which the count says and -o json lists.
+const maxBoxesShown = 20
+
 // WriteText writes the suggestions for a person, after the verdict: each with its changes, the
-// flow's verdict then, its blast radius, the change set and the az commands.
+// flow's verdict then, its blast radius (the first maxBoxesShown boxes), the change set and the
+// az commands.
 func (r *Result) WriteText(w io.Writer, env *model.Environment) error {
 	var b strings.Builder
 	want := "allow"
@@ -92,10 +97,18 @@ func (r *Result) WriteText(w io.Writer, env *model.Environment) error {
 			boxes += len(n.Changes)
 		}
 		fmt.Fprintf(&b, "   Blast radius: %s in %d box(es) on %d NIC direction(s)\n", flows(s.Flows), boxes, len(s.Blast))
+		shown := 0
 		for _, n := range s.Blast {
 			for _, c := range n.Changes {
+				if shown == maxBoxesShown {
+					break
+				}
 				fmt.Fprintf(&b, "     %s %s on %s, %s\n", verb(c), boxLine(c, n.Direction), analysis.Name(n.After), strings.ToLower(n.Direction.String()))
+				shown++
 			}
+		}
+		if shown < boxes {
+			fmt.Fprintf(&b, "     … and %d more box(es): -o json lists every one, and diff --what-if with the change set shows them by NIC\n", boxes-shown)
 		}
 		b.WriteString("   Change set (for --what-if):\n")
 		for _, line := range strings.Split(strings.TrimRight(whatif.Format(s.Changes), "\n"), "\n") {
