@@ -447,12 +447,10 @@ func refOf(c *model.IPConfig) ipcRef {
 
 // in is the IP configuration r names in env; nil when there is none.
 func (r ipcRef) in(env *model.Environment) *model.IPConfig {
-	if vm := findVM(env, r.vm); vm != nil {
-		for _, n := range vm.NICs {
-			for _, c := range n.IPConfigs {
-				if n.Name == r.nic && c.Name == r.ipc {
-					return c
-				}
+	if n := findNIC(findVM(env, r.vm), r.nic); n != nil {
+		for _, c := range n.IPConfigs {
+			if c.Name == r.ipc {
+				return c
 			}
 		}
 	}
@@ -538,12 +536,8 @@ func adminTable(c *ctx, on ipcRef) *rulesScreen {
 // openEffective opens a NIC's effective security rules, in the estate now: a screen opened
 // before a what-if change holds the loaded estate's VM and NIC, and the what-if has its own.
 func (m *Model) openEffective(vm *model.VM, nic *model.NIC) {
-	if cur := findVM(m.c.env, vm.Name); cur != nil {
-		for _, n := range cur.NICs {
-			if n.Name == nic.Name {
-				nic = n
-			}
-		}
+	if cur := findNIC(findVM(m.c.env, vm.Name), nic.Name); cur != nil {
+		nic = cur
 	}
 	rs, err := effectiveScreen(m.c, nic)
 	if err != nil {
@@ -577,10 +571,10 @@ func effectiveScreen(c *ctx, nic *model.NIC) (*rulesScreen, error) {
 	}
 	title := "Effective security rules of " + safe(nic.Name) + " (" + safe(eff.IPConfig.Name) + " " + eff.IPConfig.PrivateIP.String() + ")"
 	rs := newRulesScreen(c, "effective rules", title, effective.NewExpander(c.env, eff.IPConfig), gs, nil)
-	on := refOf(eff.IPConfig)
+	vm, name := nic.VM.Name, nic.Name
 	rs.reopen = func(c *ctx) *rulesScreen {
-		if ipc := on.in(c.env); ipc != nil { // the what-if's own copy of the NIC
-			rs, _ := effectiveScreen(c, ipc.NIC)
+		if n := findNIC(findVM(c.env, vm), name); n != nil { // the what-if's own copy of the NIC
+			rs, _ := effectiveScreen(c, n)
 			return rs
 		}
 		return nil

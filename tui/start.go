@@ -111,8 +111,11 @@ func vmNames(env *model.Environment) []string {
 	return out
 }
 
+// findNIC is vm's NIC of that name; nil when there is none (or no vm). Screens made before a
+// what-if change hold the loaded estate's VMs and NICs, and the what-if has its own copies: they
+// find theirs again with findNIC(findVM(env, vm.Name), nic.Name).
 func findNIC(vm *model.VM, name string) *model.NIC {
-	if name == "" {
+	if vm == nil || name == "" {
 		return nil
 	}
 	for _, n := range vm.NICs {
