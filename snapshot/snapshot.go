@@ -279,6 +279,12 @@ func (c *Cache) Load(srcs ...model.Source) (*model.Environment, Outcome, error) 
 	if outcome == Hit {
 		return env, Hit, nil
 	}
+	return c.loadAndStore(key, outcome, srcs)
+}
+
+// loadAndStore is model.Load of srcs, whose snapshot (key's, found missing or unusable: outcome)
+// is then stored as the cache is set to.
+func (c *Cache) loadAndStore(key Key, outcome Outcome, srcs []model.Source) (*model.Environment, Outcome, error) {
 	env, err := model.Load(srcs...)
 	if err != nil {
 		return env, outcome, err
@@ -304,9 +310,13 @@ func (c *Cache) Load(srcs ...model.Source) (*model.Environment, Outcome, error) 
 // model.ReadFiles) and loaded by Load, which keys the snapshot by what was read, so that a file
 // changed in between is never stored under the old content's key.
 func (c *Cache) LoadFiles(files []string, maxBytes int64, read func(files int, bytes int64)) (*model.Environment, Outcome, error) {
+	var hashed Key
+	outcome := Missed
 	if c != nil {
-		if key, err := FileKey(c.build, files, maxBytes); err == nil {
-			if env, outcome := c.get(key); outcome == Hit {
+		var err error
+		if hashed, err = FileKey(c.build, files, maxBytes); err == nil {
+			var env *model.Environment
+			if env, outcome = c.get(hashed); outcome == Hit {
 				return env, Hit, nil
 			}
 		}
@@ -314,6 +324,9 @@ func (c *Cache) LoadFiles(files []string, maxBytes int64, read func(files int, b
 	srcs, err := model.ReadFiles(files, maxBytes, read)
 	if err != nil {
 		return nil, Bypassed, err
+	}
+	if c != nil && NewKey(c.build, srcs) == hashed {
+		return c.loadAndStore(hashed, outcome, srcs) // the files did not change: no second look
 	}
 	return c.Load(srcs...)
 }
